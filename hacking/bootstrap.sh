@@ -101,7 +101,7 @@ ensure_requirements() {
         return 0
     fi
     say "installing requirements-dev.txt ${extra[*]} into $VENV"
-    "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet -r "$REQUIREMENTS" "${extra[@]}"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet --quiet -r "$REQUIREMENTS" "${extra[@]}"
     echo "$wanted" >"$REQUIREMENTS_STAMP"
 }
 

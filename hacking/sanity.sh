@@ -19,25 +19,27 @@ SANITY_COPY="$REPO_ROOT/.build/sanity/ansible_collections/shopfleet/prestashop"
 TARGET_PYTHONS=(3.9 3.10 3.11 3.12 3.13)
 
 sync_copy() {
-    local files
+    local files path
+    local -A wanted=()
     files="$(mktemp)"
-    git -C "$REPO_ROOT" ls-files -co --exclude-standard -z >"$files"
+    # Tracked files deleted from the work tree are still listed by git; they do not belong in the copy.
+    while IFS= read -r -d '' path; do
+        if [[ -e "$REPO_ROOT/$path" || -L "$REPO_ROOT/$path" ]]; then
+            wanted["$path"]=1
+            printf '%s\0' "$path"
+        fi
+    done < <(git -C "$REPO_ROOT" ls-files -co --exclude-standard -z) >"$files"
     mkdir -p "$SANITY_COPY"
     rsync -a --from0 --files-from="$files" "$REPO_ROOT/" "$SANITY_COPY/"
+    rm -f "$files"
 
     # rsync --delete does not apply to a --files-from list: drop what is no longer listed (deleted, renamed or
     # now ignored files), but keep ansible-test's own tests/output.
-    local -A wanted=()
-    local path
-    while IFS= read -r -d '' path; do
-        wanted["$path"]=1
-    done <"$files"
     while IFS= read -r -d '' path; do
         path="${path#./}"
         [[ -n "${wanted[$path]:-}" ]] || rm -f -- "$SANITY_COPY/$path"
     done < <(cd "$SANITY_COPY" && find . -path ./tests/output -prune -o \( -type f -o -type l \) -print0)
     find "$SANITY_COPY" -mindepth 1 -type d -empty -not -path "$SANITY_COPY/tests/output*" -delete
-    rm -f "$files"
 }
 
 # Adds the bin directory of the newest pyenv build of each target Python to PATH, so that ansible-test's

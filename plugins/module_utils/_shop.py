@@ -199,13 +199,16 @@ def global_configuration(connection: Any, params: DbParams, names: list[str]) ->
 def shops(connection: Any, params: DbParams) -> list[dict[str, Any]]:
     """Every shop of the installation with its main URL and effective maintenance state.
 
-    A value set for a shop wins over its group's, which wins over the global one, as in Configuration::get().
+    As in Configuration::get(): with multistore on (the flag and more than one shop) a value set for a shop wins
+    over its group's, which wins over the global one; with it off only the global value counts.
     """
     shop_rows = fetch_all(connection, f"SELECT s.id_shop, s.id_shop_group, s.name, s.active, s.deleted, u.domain, u.domain_ssl, "
                           f"u.physical_uri, u.virtual_uri FROM {table(params, 'shop')} s "
                           f"LEFT JOIN {table(params, 'shop_url')} u ON u.id_shop = s.id_shop AND u.main = 1 ORDER BY s.id_shop")
     settings = fetch_all(connection, f"SELECT name, value, id_shop, id_shop_group FROM {table(params, 'configuration')} "
                          "WHERE name IN ('PS_SHOP_ENABLE', 'PS_MAINTENANCE_IP') ORDER BY id_configuration")
+    if not multistore_active(_multistore_flag(connection, params), len(shop_rows)):
+        settings = [row for row in settings if row["id_shop"] is None and row["id_shop_group"] is None]
     result = []
     for row in shop_rows:
         enabled = _effective(settings, "PS_SHOP_ENABLE", row["id_shop"], row["id_shop_group"])
@@ -222,6 +225,15 @@ def shops(connection: Any, params: DbParams) -> list[dict[str, Any]]:
             "maintenance_ips": [ip.strip() for ip in re.split(r"[,;]", allowed) if ip.strip()],
         })
     return result
+
+
+def _multistore_flag(connection: Any, params: DbParams) -> str | None:
+    return global_configuration(connection, params, ["PS_MULTISHOP_FEATURE_ACTIVE"])["PS_MULTISHOP_FEATURE_ACTIVE"]
+
+
+def multistore_active(feature_flag: str | None, shop_count: int) -> bool:
+    """Shop::isFeatureActive(): the multistore flag is on and there is more than one shop."""
+    return str(feature_flag) == "1" and shop_count > 1
 
 
 def _effective(settings: list[dict[str, Any]], name: str, shop_id: int, group_id: int) -> str | None:

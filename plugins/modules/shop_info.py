@@ -156,7 +156,9 @@ version_matches:
   type: bool
   sample: true
 multistore:
-  description: Whether the multistore feature is on (C(PS_MULTISHOP_FEATURE_ACTIVE)).
+  description:
+    - Whether multistore is in effect, as PrestaShop decides it (C(PS_MULTISHOP_FEATURE_ACTIVE) and more than one shop).
+      Only then do per-shop configuration values count.
   returned: when O(gather_database=true)
   type: bool
   sample: false
@@ -273,6 +275,7 @@ from ansible_collections.shopfleet.prestashop.plugins.module_utils._shop import 
     global_configuration,
     inspect_files,
     installed_modules,
+    multistore_active,
     read_parameters,
     shop_argument_spec,
     shops,
@@ -319,6 +322,7 @@ def describe_database(module: AnsibleModule, root: str, code_version: str) -> di
             raise ShopError(f"no {params.prefix}configuration table in {params.describe()}: wrong database or table prefix?")
         settings = global_configuration(connection, params, ["PS_VERSION_DB", "PS_INSTALL_VERSION", "PS_MULTISHOP_FEATURE_ACTIVE"])
         db_version = settings["PS_VERSION_DB"]
+        shop_list = shops(connection, params)
         return {
             "parameters_source": source,
             "database": params.public(),
@@ -326,8 +330,8 @@ def describe_database(module: AnsibleModule, root: str, code_version: str) -> di
             "db_version": db_version,
             "install_version": settings["PS_INSTALL_VERSION"],
             "version_matches": db_version is not None and php_version_compare(db_version, code_version) == 0,
-            "multistore": settings["PS_MULTISHOP_FEATURE_ACTIVE"] == "1",
-            "shops": shops(connection, params),
+            "multistore": multistore_active(settings["PS_MULTISHOP_FEATURE_ACTIVE"], len(shop_list)),
+            "shops": shop_list,
             "modules": installed_modules(connection, params, root),
         }
     except QUERY_ERRORS as exc:

@@ -132,7 +132,7 @@ def _signal_reaches(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     return True
 
 
@@ -329,16 +329,16 @@ class MariaDB:
         with open(self.error_log, "ab") as early_errors:
             # A new session keeps the server out of the terminal's process group: Ctrl-C in pytest or make must not
             # kill it before stop() (or the atexit hook) shuts it down cleanly.
-            self._process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=early_errors,
-                                             start_new_session=True)
+            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=early_errors,
+                                       start_new_session=True)
+        self._process = process
         self.port = port
-        self._wait_until_ready(log_offset)
+        self._wait_until_ready(process, log_offset)
 
-    def _wait_until_ready(self, log_offset: int) -> None:
-        assert self._process is not None
+    def _wait_until_ready(self, process: subprocess.Popen[bytes], log_offset: int) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
-            status = self._process.poll()
+            status = process.poll()
             if status is not None:
                 self._process = None
                 log = self._log_since(log_offset)

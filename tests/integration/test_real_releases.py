@@ -15,7 +15,6 @@ import random
 import re
 import shutil
 import string
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,15 +22,16 @@ from typing import Any
 
 import pytest
 
+from harness.ansible import run_module
 from harness.real_releases import (
     DEFAULT_BRANCHES,
-    ReleaseError,
     available_versions,
     extract_release,
     pick_versions,
     release_tree,
     releases_source,
 )
+from harness.shopdb import ShopDbFacts, create_shop_schema, populate_shop_database
 
 SKIP_REASON = ("set PRESTASHOP_RELEASES to a clone of librasoft-fr/prestashop-versions (bare or not) "
                "or to a folder of extracted release trees to run")
@@ -46,6 +46,8 @@ VERSION_FILE = {
     "8.1": "src/Core/Version.php",
     "8.2": "src/Core/Version.php",
 }
+# Two branches use a prefix other than ps_, which shop_info can only learn from parameters.php.
+TABLE_PREFIX = {"1.7.8": "ps_", "8.0": "shop80_", "8.1": "ps_", "8.2": "shop82_"}
 # Bundled with every release from 1.7.8 to 8.2, so the database can name a module whose code really is on disk.
 BUNDLED_MODULE = "ps_linklist"
 VANISHED_MODULE = "shopfleet_vanished"
@@ -104,8 +106,8 @@ def installed_shop(branch: str, version: str, tmp_path_factory: pytest.TempPathF
     shutil.rmtree(root / "install")
     slug = branch.replace(".", "")
     shop = InstalledShop(branch=branch, version=version, root=root, admin_dir=admin_dir, database=f"real_{slug}",
-                         user=f"real_{slug}", password=awkward_password(rng), prefix="ps_" if branch in ("1.7.8", "8.1") else f"shop{slug}_",
-                         host=mariadb.host, port=int(mariadb.port))
+                         user=f"real_{slug}", password=awkward_password(rng), prefix=TABLE_PREFIX[branch], host=mariadb.host,
+                         port=int(mariadb.port))
     create_database_at_version(mariadb, shop)
     write_parameters_php(shop, rng)
     yield shop
@@ -116,8 +118,6 @@ def installed_shop(branch: str, version: str, tmp_path_factory: pytest.TempPathF
 
 @pytest.fixture(scope="module")
 def installed_info(installed_shop: InstalledShop) -> dict[str, Any]:
-    from harness.ansible import run_module
-
     result = run_module("shop_info", {"shop_root": str(installed_shop.root)})
     assert not result.get("failed"), result.get("msg")
     assert installed_shop.password not in result.output + json.dumps(result), "the database password leaked"
@@ -128,8 +128,6 @@ def installed_info(installed_shop: InstalledShop) -> dict[str, Any]:
 
 
 def test_release_tree_files_are_read_without_a_database(branch: str, version: str, pristine_tree: Path) -> None:
-    from harness.ansible import run_module
-
     result = run_module("shop_info", {"shop_root": str(pristine_tree), "gather_database": False})
 
     assert not result.get("failed"), result.get("msg")
@@ -144,8 +142,6 @@ def test_release_tree_files_are_read_without_a_database(branch: str, version: st
 
 
 def test_release_tree_without_parameters_fails_when_asked_for_its_database(pristine_tree: Path) -> None:
-    from harness.ansible import run_module
-
     result = run_module("shop_info", {"shop_root": str(pristine_tree)})
 
     assert result.get("failed")
@@ -177,8 +173,7 @@ def test_installed_shop_database_matches_its_code(installed_shop: InstalledShop,
     assert [(shop["id"], shop["maintenance"]) for shop in installed_info["shops"]] == [(1, False)]
 
 
-def test_installed_shop_modules_are_compared_with_the_real_module_folders(installed_shop: InstalledShop,
-                                                                         installed_info: dict[str, Any]) -> None:
+def test_installed_shop_modules_are_compared_with_the_real_module_folders(installed_shop: InstalledShop, installed_info: dict[str, Any]) -> None:
     modules = {module["name"]: module for module in installed_info["modules"]}
     bundled, vanished = modules[BUNDLED_MODULE], modules[VANISHED_MODULE]
 
@@ -198,55 +193,20 @@ def test_every_branch_has_a_release_in_the_source() -> None:
     assert set(pick_versions(SOURCE)) == set(DEFAULT_BRANCHES)
 
 
-def test_pick_versions_takes_the_numerically_newest_of_each_branch(tmp_path: Path) -> None:
-    source = git_source_with_tags(tmp_path / "clone", ["v8.1.9", "v8.1.10", "v1.7.8.9", "v1.7.8.11", "8.0.5", "v9.0.0", "nightly"])
-
-    assert available_versions(source) == ["1.7.8.9", "1.7.8.11", "8.0.5", "8.1.9", "8.1.10", "9.0.0"]
-    assert pick_versions(source) == {"1.7.8": "1.7.8.11", "8.0": "8.0.5", "8.1": "8.1.10"}
-
-
-def test_extracted_release_folders_are_recognised_by_name(tmp_path: Path) -> None:
-    for name in ("8.1.7", "v8.0.5", "prestashop_1.7.8.11", "notes", "8.2"):
-        (tmp_path / name).mkdir()
-    (tmp_path / "8.2.1").write_text("a file, not a release")
-
-    assert available_versions(tmp_path) == ["1.7.8.11", "8.0.5", "8.1.7"]
-    assert release_tree(tmp_path, "8.0.5") == tmp_path / "v8.0.5"
-
-
-def test_extract_release_gives_a_private_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PRESTASHOP_RELEASES_CACHE", str(tmp_path / "cache"))
-    source = git_source_with_tags(tmp_path / "clone", ["v8.1.7"], bare=True)
-
-    copy = extract_release(source, "8.1.7", tmp_path / "shop")
-    (copy / "src/Core/Version.php").write_text("changed")
-    pristine = release_tree(source, "8.1.7")
-
-    assert "'8.1.7'" in (pristine / "src/Core/Version.php").read_text()
-    assert release_tree(source, "8.1.7") == pristine
-    assert pristine.parent == tmp_path / "cache"
-    with pytest.raises(ReleaseError, match="not empty"):
-        extract_release(source, "8.1.7", copy)
-    with pytest.raises(ReleaseError, match="no tag for PrestaShop 8.1.8"):
-        extract_release(source, "8.1.8", tmp_path / "other")
-
-
 # --- helpers ---------------------------------------------------------------------------------------------------------
 
 
 def renamed_admin_dir(rng: random.Random) -> str:
-    """A back-office folder name shaped like the one PrestaShop picks on first login: admin, 3 digits, 16 letters."""
-    return f"admin{rng.randrange(1000):03d}" + "".join(rng.choice(string.ascii_lowercase) for _ in range(16))
+    """A back-office folder name shaped like the one PrestaShop picks on first login, e.g. admin99523gieaawvkvudula."""
+    return f"admin{rng.randrange(1000):03d}" + "".join(rng.choices(string.ascii_lowercase + string.digits, k=16))
 
 
 def awkward_password(rng: random.Random) -> str:
     # A quote, a backslash and a percent sign: each needs its own escaping in parameters.php.
-    return "Rr'" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(12)) + "\\%x"
+    return "Rr'" + "".join(rng.choices(string.ascii_letters + string.digits, k=12)) + "\\%x"
 
 
 def create_database_at_version(mariadb: Any, shop: InstalledShop) -> None:
-    from harness.shopdb import ShopDbFacts, create_shop_schema, populate_shop_database
-
     mariadb.create_database(shop.database, shop.user, shop.password)
     facts = ShopDbFacts(ps_version_db=shop.version, install_version=shop.version,
                         modules=[(BUNDLED_MODULE, "1.0.0", True), (VANISHED_MODULE, "2.0.0", False)])
@@ -261,7 +221,7 @@ def create_database_at_version(mariadb: Any, shop: InstalledShop) -> None:
 def write_parameters_php(shop: InstalledShop, rng: random.Random) -> None:
     """app/config/parameters.php laid out as PrestaShop's installer writes it (var_export of an array)."""
     def token(length: int) -> str:
-        return "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(length))
+        return "".join(rng.choices(string.ascii_letters + string.digits, k=length))
 
     parameters: dict[str, Any] = {
         "database_host": shop.host,
@@ -307,29 +267,11 @@ def php_literal(value: Any) -> str:
 
 def fake_pem(kind: str, rng: random.Random) -> str:
     alphabet = string.ascii_letters + string.digits + "+/"
-    body = "\n".join("".join(rng.choice(alphabet) for _ in range(64)) for _ in range(6))
+    chars = "".join(rng.choices(alphabet, k=6 * 64))
+    body = "\n".join(chars[start:start + 64] for start in range(0, len(chars), 64))
     return f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n"
 
 
 def config_xml_version(module_folder: Path) -> str | None:
     match = _CONFIG_XML_VERSION.search((module_folder / "config.xml").read_text(encoding="utf-8"))
     return match.group(1) if match else None
-
-
-def git_source_with_tags(path: Path, tags: list[str], bare: bool = False) -> Path:
-    """A tiny git clone with one commit per tag, each holding a Version.php of that tag's version."""
-    work = path if not bare else path.with_name(path.name + "-work")
-    work.mkdir(parents=True)
-    git = ["git", "-C", str(work), "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
-    subprocess.run(git[:3] + ["init", "--quiet"], check=True)
-    for tag in tags:
-        version_file = work / "src/Core/Version.php"
-        version_file.parent.mkdir(parents=True, exist_ok=True)
-        version_file.write_text(f"<?php\nfinal class Version\n{{\n    public const VERSION = '{tag.lstrip('v')}';\n}}\n")
-        subprocess.run(git + ["add", "--all"], check=True)
-        subprocess.run(git + ["commit", "--quiet", "--allow-empty", "-m", tag], check=True)
-        subprocess.run(git + ["tag", tag], check=True)
-    if not bare:
-        return work
-    subprocess.run(["git", "clone", "--quiet", "--bare", str(work), str(path)], check=True)
-    return path

@@ -8,14 +8,24 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from harness.ansible import run_module
 from harness.shopdb import table_checksums
+from harness.shops import build_shop
 
-LAYOUTS = {"1.7.8.11": "app/AppKernel.php", "8.0.5": "app/AppKernel.php", "8.1.5": "src/Core/Version.php", "9.0.0": "src/Core/Version.php"}
+LAYOUTS = {"1.6.1.24": "config/settings.inc.php", "1.7.8.11": "app/AppKernel.php", "8.0.5": "app/AppKernel.php", "8.1.5": "src/Core/Version.php", "9.0.0": "src/Core/Version.php"}
+
+
+@pytest.fixture(scope="module")
+def shop(mariadb: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One 8.1 shop shared by the tests that only read it (shop_info never writes)."""
+    built = build_shop(tmp_path_factory.mktemp("shop") / "shop", mariadb, "8.1.5", name="info_shared")
+    yield built
+    mariadb.drop_database(built.db["name"])
 
 
 def snapshot(shop: Any) -> tuple[dict[str, str], dict[str, Any]]:
@@ -47,8 +57,7 @@ def test_describes_every_layout_in_check_mode_then_for_real_and_changes_nothing(
     assert first["multistore"] is False and [s["id"] for s in first["shops"]] == [1]
 
 
-def test_reports_every_installed_module_with_its_database_and_disk_versions(shop_factory: Any) -> None:
-    shop = shop_factory("8.1.5")
+def test_reports_every_installed_module_with_its_database_and_disk_versions(shop: Any) -> None:
     result = run_module("shop_info", {"shop_root": str(shop.root)})
     connection = shop.connect()
     try:
@@ -63,8 +72,7 @@ def test_reports_every_installed_module_with_its_database_and_disk_versions(shop
     assert all(m["shops"] == [1] for m in result["modules"] if m["active"])
 
 
-def test_never_shows_the_database_password(shop_factory: Any) -> None:
-    shop = shop_factory("8.1.5")
+def test_never_shows_the_database_password(shop: Any) -> None:
     result = run_module("shop_info", {"shop_root": str(shop.root)})
     assert shop.db["password"] not in str(dict(result))
     assert shop.db["password"] not in result.output
@@ -76,6 +84,19 @@ def test_lists_the_shops_of_a_multistore_with_their_own_maintenance_state(shop_f
     assert result["multistore"] is True
     assert [(s["id"], s["name"], s["maintenance"]) for s in result["shops"]] == [(1, "Main", False), (2, "Outlet", True), (3, "Wholesale", False)]
     assert all(s["maintenance_ips"] for s in result["shops"])
+
+
+def test_without_multistore_a_shop_level_value_is_ignored_as_prestashop_ignores_it(shop_factory: Any) -> None:
+    shop = shop_factory("8.1.5")
+    connection = shop.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {shop.prefix}configuration (id_shop_group, id_shop, name, value, date_add, date_upd) "
+                           "VALUES (1, 1, 'PS_SHOP_ENABLE', '0', NOW(), NOW())")
+    finally:
+        connection.close()
+    result = run_module("shop_info", {"shop_root": str(shop.root)})
+    assert result["multistore"] is False and result["shops"][0]["maintenance"] is False
 
 
 def test_a_database_behind_its_code_is_the_faq_mismatch(shop_factory: Any) -> None:
@@ -103,8 +124,7 @@ def test_options_override_what_the_shop_files_say(shop_factory: Any, mariadb: An
 
 
 @pytest.mark.skipif(shutil.which("php") is None, reason="php is part of every shop host and of the test machine")
-def test_reports_the_hosts_php(shop_factory: Any) -> None:
-    shop = shop_factory("8.1.5")
+def test_reports_the_hosts_php(shop: Any) -> None:
     expected = subprocess.run(["php", "-r", "echo PHP_VERSION;"], capture_output=True, text=True, check=True).stdout
     php = run_module("shop_info", {"shop_root": str(shop.root)})["php"]
     assert php["version"] == expected and "pdo_mysql" in php["extensions"]
@@ -113,16 +133,14 @@ def test_reports_the_hosts_php(shop_factory: Any) -> None:
 # --- failures: one clear line, nothing else ------------------------------------------------------------------------
 
 
-def test_wrong_credentials_say_so_without_the_password(shop_factory: Any) -> None:
-    shop = shop_factory("8.1.5")
+def test_wrong_credentials_say_so_without_the_password(shop: Any) -> None:
     result = run_module("shop_info", {"shop_root": str(shop.root), "db_password": "Wr0ng-Secret"})
     assert result["failed"] is True
     assert result["msg"].startswith(f"Access denied to database '{shop.db['name']}' as '{shop.db['user']}'")
     assert "Wr0ng-Secret" not in result["msg"] and "Wr0ng-Secret" not in result.output
 
 
-def test_a_database_server_that_is_down_is_named(shop_factory: Any) -> None:
-    shop = shop_factory("8.1.5")
+def test_a_database_server_that_is_down_is_named(shop: Any) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
@@ -132,8 +150,7 @@ def test_a_database_server_that_is_down_is_named(shop_factory: Any) -> None:
     assert f"127.0.0.1:{closed_port}" in result["msg"]
 
 
-def test_a_wrong_table_prefix_is_named(shop_factory: Any) -> None:
-    shop = shop_factory("8.1.5")
+def test_a_wrong_table_prefix_is_named(shop: Any) -> None:
     result = run_module("shop_info", {"shop_root": str(shop.root), "db_prefix": "nope_"})
     assert result["failed"] is True and "no nope_configuration table" in result["msg"]
 

@@ -4,8 +4,9 @@
  *
  * Reads and writes <prefix>configuration (and configuration_lang) directly, without a cache,
  * so values written by SQL migrations are seen at once. Without a shop or group, get()
- * and updateValue() work on the global row (id_shop and id_shop_group NULL). With a shop,
- * get() falls back from the shop row to its group row to the global row, as PrestaShop does.
+ * and updateValue() work on the global row (id_shop and id_shop_group NULL). With a shop and
+ * the multistore feature active, get() falls back from the shop row to its group row to the
+ * global row, as PrestaShop does.
  */
 class ConfigurationCore
 {
@@ -157,6 +158,10 @@ class ConfigurationCore
      */
     protected static function lookupScopes($idShopGroup, $idShop)
     {
+        // As in PrestaShop, shop and group rows only count while the multistore feature is active.
+        if (($idShop || $idShopGroup) && !Shop::isFeatureActive()) {
+            return [['shop' => null, 'group' => null]];
+        }
         $scopes = [];
         if ($idShop) {
             if (!$idShopGroup) {
