@@ -12,7 +12,7 @@ description:
   - Turns rows (dictionaries) into a plain-text table with a header line, one line per row, columns padded to
     their widest cell. Used for the fleet tables the playbooks print and write to reports.
 author:
-  - shopfleet developers
+  - shopfleet developers (@shopfleet)
 options:
   _input:
     description: The rows.
@@ -67,7 +67,7 @@ def text_table(rows: list[dict[str, Any]], columns: list[str] | None = None, mar
     headers = [column.split("=", 1)[-1] for column in columns]
     cells = [[_cell(row.get(key)) for key in keys] for row in rows]
     if markdown:
-        lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+        lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _header in headers) + "|"]
         lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |" for line in cells]
         return "\n".join(lines)
     widths = [max([len(header)] + [len(line[index]) for line in cells]) for index, header in enumerate(headers)]

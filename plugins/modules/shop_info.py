@@ -18,7 +18,7 @@ description:
     maintenance state, and the installed modules with their version in the database and on disk.
   - From the host, the PHP version and extensions, and the free space of the shop's filesystem.
 author:
-  - shopfleet developers
+  - shopfleet developers (@shopfleet)
 extends_documentation_fragment:
   - shopfleet.prestashop._shop
   - shopfleet.prestashop._attributes

@@ -17,7 +17,13 @@ from harness.ansible import run_module
 from harness.shopdb import table_checksums
 from harness.shops import build_shop
 
-LAYOUTS = {"1.6.1.24": "config/settings.inc.php", "1.7.8.11": "app/AppKernel.php", "8.0.5": "app/AppKernel.php", "8.1.5": "src/Core/Version.php", "9.0.0": "src/Core/Version.php"}
+LAYOUTS = {
+    "1.6.1.24": "config/settings.inc.php",
+    "1.7.8.11": "app/AppKernel.php",
+    "8.0.5": "app/AppKernel.php",
+    "8.1.5": "src/Core/Version.php",
+    "9.0.0": "src/Core/Version.php",
+}
 
 
 @pytest.fixture(scope="module")

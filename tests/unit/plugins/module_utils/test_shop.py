@@ -114,8 +114,8 @@ def test_a_16_shop_reads_its_settings_file(tmp_path: Path) -> None:
     (tmp_path / "config/settings.inc.php").write_text(
         "<?php define('_DB_SERVER_', 'localhost'); define('_DB_NAME_', 'ps16'); define('_DB_USER_', 'u'); "
         "define('_DB_PASSWD_', 'p'); define('_DB_PREFIX_', 'ps_'); define('_PS_VERSION_', '1.6.1.24');")
-    assert read_parameters(str(tmp_path)) == ("config/settings.inc.php", {"host": "localhost", "name": "ps16", "user": "u", "password": "p",
-                                                                         "prefix": "ps_", "engine": None})
+    expected = {"host": "localhost", "name": "ps16", "user": "u", "password": "p", "prefix": "ps_", "engine": None}
+    assert read_parameters(str(tmp_path)) == ("config/settings.inc.php", expected)
 
 
 def test_unreadable_parameters_are_one_clear_error(tmp_path: Path) -> None:
