@@ -24,7 +24,7 @@ def test_only_a_percent_sign_makes_a_pattern_since_every_slug_has_underscores() 
 
 def test_profiles_are_found_by_id_or_by_any_of_their_names() -> None:
     assert find_profile(PROFILES, "2")["id"] == 2 and find_profile(PROFILES, "LOGISTICIEN")["id"] == 2
-    with pytest.raises(ShopError, match="no profile 'x'; the profiles are 1 \\(SuperAdmin\\), 2 \\(Logisticien/Logistician\\)"):
+    with pytest.raises(ShopError, match="no profile 'x'; the profiles are 1 \\(SuperAdmin\\), 2 \\(Logistician/Logisticien\\)"):
         find_profile(PROFILES, "x")
 
 
