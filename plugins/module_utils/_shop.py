@@ -293,20 +293,21 @@ def module_version_on_disk(folder: str, name: str) -> str | None:
 # --- module options shared by every module that works on a shop ---------------------------------------------------
 
 
-def shop_argument_spec() -> dict[str, Any]:
-    """Options of the `shopfleet.prestashop._shop` documentation fragment."""
-    return {
-        "shop_root": {"type": "path", "required": True},
-        "admin_dir": {"type": "str"},
-        "db_host": {"type": "str"},
-        "db_port": {"type": "int"},
-        "db_socket": {"type": "path"},
-        "db_name": {"type": "str"},
-        "db_user": {"type": "str"},
-        "db_password": {"type": "str", "no_log": True},
-        "db_prefix": {"type": "str"},
-        "db_connect_timeout": {"type": "int", "default": 10},
-    }
+def shop_argument_spec(database: bool = True) -> dict[str, Any]:
+    """Options of the `shopfleet.prestashop._shop` documentation fragment, plus `._db`'s when `database`."""
+    spec: dict[str, Any] = {"shop_root": {"type": "path", "required": True}, "admin_dir": {"type": "str"}}
+    if database:
+        spec.update({
+            "db_host": {"type": "str"},
+            "db_port": {"type": "int"},
+            "db_socket": {"type": "path"},
+            "db_name": {"type": "str"},
+            "db_user": {"type": "str"},
+            "db_password": {"type": "str", "no_log": True},
+            "db_prefix": {"type": "str"},
+            "db_connect_timeout": {"type": "int", "default": 10},
+        })
+    return spec
 
 
 def db_overrides(module_params: dict[str, Any]) -> dict[str, Any]:

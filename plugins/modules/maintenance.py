@@ -21,6 +21,7 @@ author:
   - shopfleet developers (@shopfleet)
 extends_documentation_fragment:
   - shopfleet.prestashop._shop
+  - shopfleet.prestashop._db
   - shopfleet.prestashop._attributes
 options:
   state:
