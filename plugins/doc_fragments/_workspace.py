@@ -13,7 +13,7 @@ options:
     description:
       - Root of the workspaces on the host; the shop's own folder inside it is named after O(shop_root).
       - Defaults to C(/var/lib/shopfleet) when the module runs as root, C(~/.local/share/shopfleet) otherwise.
-      - Holds customer data (backups): keep it outside the web root. Folders are created 0700, files 0600.
+      - Holds customer data (backups), so keep it outside the web root. Folders are created 0700, files 0600.
     type: path
   backup_dir:
     description:

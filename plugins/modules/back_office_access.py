@@ -10,7 +10,7 @@ module: back_office_access
 short_description: Restore a back-office profile's access to pages after an upgrade
 version_added: 0.1.0
 description:
-  - The upgrade FAQ's "I lost access to some back-office pages": a page is reachable by a profile when a row
+  - The upgrade FAQ's "I lost access to some back-office pages". A page is reachable by a profile when a row
     (profile, role) exists for the page's C(authorization_role) slug. Tab roles live in C(access), module roles
     (C(ROLE_MOD_MODULE_*)) in C(module_access).
   - Ensures those rows exist for a profile, for slugs given by name or by SQL C(LIKE) pattern, or for every slug

@@ -13,7 +13,7 @@ description:
   - Switches maintenance mode (C(PS_SHOP_ENABLE)) for every shop of an installation, multistore included, and adds
     addresses to the maintenance allow-list (C(PS_MAINTENANCE_IP)) so that the upgrade's own checks still reach
     the storefront.
-  - Values are written where PrestaShop reads them: per shop when multistore is in effect, globally otherwise.
+  - Values are written where PrestaShop reads them, per shop when multistore is in effect, globally otherwise.
   - Before the first change it saves the maintenance rows as they were in the shop's workspace;
     O(state=disabled) then restores exactly those rows (values, rows it added removed) instead of merely opening
     the shop, so a shop that was already in maintenance before the upgrade stays in maintenance.

@@ -10,7 +10,7 @@ module: upgrade_config
 short_description: Store the options of a shop's upgrade (the UpdateConfig step)
 version_added: 0.1.0
 description:
-  - Keeps the options of a shop's upgrade in a file of the shop's workspace, where the upgrade steps read them:
+  - Keeps the options of a shop's upgrade in a file of the shop's workspace, where the upgrade steps read them;
     where the release comes from (channel, archive or unzipped folder), backups, images, custom modules, mails,
     theme and overrides.
   - Options given override the stored ones, the stored ones override the defaults; an option not given keeps its
