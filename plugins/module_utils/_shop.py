@@ -105,10 +105,13 @@ def find_admin_dirs(root: str) -> list[str]:
     return found
 
 
-def read_parameters(root: str) -> tuple[str, dict[str, Any]]:
-    """The shop's database parameters as PrestaShop's bootstrap reads them: (source file, {host, port, ...})."""
-    for relative, reader in ((PARAMETERS_PHP, _read_parameters_php), (PARAMETERS_YML, _read_parameters_yml),
-                             (SETTINGS_INC, _read_settings_inc)):
+def read_settings(root: str) -> tuple[str, str, dict[str, Any]]:
+    """The shop's configuration file as PrestaShop's bootstrap reads it: (source, kind, values).
+
+    kind "parameters" (1.7+: every key of the `parameters` mapping, `%%` undone) or "constants" (1.6 settings).
+    """
+    for relative, kind, reader in ((PARAMETERS_PHP, "parameters", _read_parameters_php), (PARAMETERS_YML, "parameters", _read_parameters_yml),
+                                   (SETTINGS_INC, "constants", _read_settings_inc)):
         path = os.path.join(root, relative)
         if not os.path.isfile(path):
             continue
@@ -121,9 +124,24 @@ def read_parameters(root: str) -> tuple[str, dict[str, Any]]:
             values = reader(text, relative)
         except PhpConfigError as exc:
             raise ShopError(f"cannot read the database parameters: {exc}") from None
-        if values is not None:
-            return relative, values
+        if values:
+            return relative, kind, values
     raise ShopError(f"no database parameters in {root}: none of {PARAMETERS_PHP}, {PARAMETERS_YML}, {SETTINGS_INC} holds them")
+
+
+def read_parameters(root: str) -> tuple[str, dict[str, Any]]:
+    """The shop's database parameters: (source file, {host, port, name, user, password, prefix, engine})."""
+    source, kind, values = read_settings(root)
+    if kind == "constants":
+        return source, {key: values.get(constant) for key, constant in _SETTINGS_CONSTANTS.items()}
+    return source, {key: values.get(name) for key, name in _PARAMETER_KEYS.items()}
+
+
+def cache_enabled(root: str) -> bool:
+    """Whether the shop's own cache is on (`ps_cache_enable`, 1.6's `_PS_CACHE_ENABLED_`): upgrades need it off."""
+    _source, kind, values = read_settings(root)
+    value = values.get("_PS_CACHE_ENABLED_" if kind == "constants" else "ps_cache_enable")
+    return str(value).strip().lower() in ("1", "true")
 
 
 def _read_parameters_php(text: str, source: str) -> dict[str, Any] | None:
@@ -131,23 +149,17 @@ def _read_parameters_php(text: str, source: str) -> dict[str, Any] | None:
     parameters = data.get("parameters") if isinstance(data, dict) else None
     if not isinstance(parameters, dict):
         raise PhpConfigError(f"{source} does not return an array with a 'parameters' key")
-    return _from_parameters(parameters)
+    return {key: unescape_percent(value) for key, value in parameters.items()}
 
 
 def _read_parameters_yml(text: str, source: str) -> dict[str, Any] | None:
     parameters = parse_parameters_yml(text, source)
-    return _from_parameters(parameters) if parameters else None
+    return {key: unescape_percent(value) for key, value in parameters.items()} or None
 
 
 def _read_settings_inc(text: str, source: str) -> dict[str, Any] | None:
     constants = parse_defines(text, source)
-    if "_DB_NAME_" not in constants:
-        return None
-    return {key: constants.get(constant) for key, constant in _SETTINGS_CONSTANTS.items()}
-
-
-def _from_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
-    return {key: unescape_percent(parameters.get(name)) for key, name in _PARAMETER_KEYS.items()}
+    return constants if "_DB_NAME_" in constants else None
 
 
 def db_params(parameters: dict[str, Any], overrides: dict[str, Any]) -> DbParams:

@@ -255,8 +255,6 @@ disk:
   sample: {"free_bytes": 52345678912, "total_bytes": 270582939648}
 """
 
-import json
-import os
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -269,6 +267,7 @@ from ansible_collections.shopfleet.prestashop.plugins.module_utils._db import (
     require_pymysql,
     table_exists,
 )
+from ansible_collections.shopfleet.prestashop.plugins.module_utils._host import disk_space, php_facts
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._shop import (
     ShopError,
     db_overrides,
@@ -282,9 +281,6 @@ from ansible_collections.shopfleet.prestashop.plugins.module_utils._shop import 
     shops,
 )
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._version import php_version_compare
-
-_PHP_FACTS = 'echo json_encode(["version" => PHP_VERSION, "extensions" => array_map("strtolower", get_loaded_extensions())]);'
-
 
 def create_module() -> AnsibleModule:
     argument_spec = shop_argument_spec()
@@ -341,24 +337,6 @@ def describe_database(module: AnsibleModule, root: str, code_version: str) -> di
         connection.close()
 
 
-def describe_php(module: AnsibleModule) -> dict[str, Any] | None:
-    executable = module.params["php_executable"]
-    path = executable if os.path.isabs(executable) else module.get_bin_path(executable)
-    if not path or not os.access(path, os.X_OK):
-        return None
-    rc, out, err = module.run_command([path, "-r", _PHP_FACTS])
-    if rc != 0:
-        module.warn(f"{path} failed to report its version: {(err or out).strip().splitlines()[-1:]}")
-        return None
-    facts = json.loads(out)
-    return {"executable": path, "version": facts["version"], "extensions": sorted(facts["extensions"])}
-
-
-def describe_disk(root: str) -> dict[str, int]:
-    stats = os.statvfs(root)
-    return {"free_bytes": stats.f_bavail * stats.f_frsize, "total_bytes": stats.f_blocks * stats.f_frsize}
-
-
 def main() -> None:
     module = create_module()
     try:
@@ -367,8 +345,9 @@ def main() -> None:
             result.update(describe_database(module, result["shop_root"], result["version"]))
     except (ShopError, DbError) as exc:
         module.fail_json(msg=str(exc))
-    result["php"] = describe_php(module)
-    result["disk"] = describe_disk(result["shop_root"])
+    result["php"] = php_facts(module, module.params["php_executable"])
+    disk = disk_space(result["shop_root"])
+    result["disk"] = {"free_bytes": disk["free_bytes"], "total_bytes": disk["total_bytes"]}
     module.exit_json(changed=False, **result)
 
 
