@@ -282,6 +282,7 @@ from ansible_collections.shopfleet.prestashop.plugins.module_utils._shop import 
 )
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._version import php_version_compare
 
+
 def create_module() -> AnsibleModule:
     argument_spec = shop_argument_spec()
     argument_spec.update(
