@@ -17,7 +17,7 @@ import pytest
 
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._migrations import MigrationError, new_journal
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._workspace import Workspace
-from ansible_collections.shopfleet.prestashop.plugins.modules.upgrade_db import (
+from ansible_collections.shopfleet.prestashop.plugins.module_utils._dbupgrade import (
     MigrationFailed,
     Migrator,
     build_plan,
