@@ -42,6 +42,15 @@ def parse_started(value: str | None) -> float | None:
     return moment
 
 
+def read_text(path: str) -> str | None:
+    """A report file's current text, None when it does not exist (reruns compare with it to stay idempotent)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
 def summarize_step(result: dict[str, Any] | None) -> dict[str, Any]:
     """{status, msg, duration_s, warnings, details} of one step from its registered result."""
     if not result:

@@ -246,7 +246,6 @@ from ansible_collections.shopfleet.prestashop.plugins.module_utils._backup impor
     find_backup,
     iso_utc,
     official_folders,
-    parse_time,
     read_component,
 )
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._db import QUERY_ERRORS, DbError, connect, query_error_message
@@ -260,6 +259,7 @@ from ansible_collections.shopfleet.prestashop.plugins.module_utils._shop import 
     shop_argument_spec,
     shops,
 )
+from ansible_collections.shopfleet.prestashop.plugins.module_utils._step_results import StepResultError, parse_started, read_text
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._version import php_version_compare
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._workspace import (
     Workspace,
@@ -282,8 +282,8 @@ _SECRET_KEY = re.compile(r"pass|secret|token|key", re.IGNORECASE)
 _MAX_TEXT = 300
 
 
-class ReportError(Exception):
-    """A one-line reason the report cannot be made."""
+# The report's input errors are the step-result reader's (one line each).
+ReportError = StepResultError
 
 
 def create_module() -> AnsibleModule:
@@ -304,18 +304,6 @@ def create_module() -> AnsibleModule:
 
 
 # --- reading the inputs ------------------------------------------------------------------------------------------
-
-def parse_started(value: str | None) -> float | None:
-    if value is None or not str(value).strip():
-        return None
-    text = str(value).strip()
-    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
-        return float(text)
-    moment = parse_time(text)
-    if moment is None:
-        raise ReportError(f"started={value!r}: expected an ISO 8601 time (2024-03-20T12:12:12Z) or epoch seconds")
-    return moment
-
 
 def summarize_step(result: dict[str, Any] | None) -> dict[str, Any]:
     """One rollback step from its registered result: status, message, duration, verification and plain details."""
@@ -601,14 +589,6 @@ def report_paths(workspace: Workspace, backup: dict[str, Any] | None, started: f
     return {"json": base + ".json", "txt": base + ".txt"}
 
 
-def _read_text(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
 def run(params: dict[str, Any], check_mode: bool, now: float) -> dict[str, Any]:
     shop_root = os.path.abspath(params["shop_root"])
     started = parse_started(params["started"])
@@ -621,8 +601,8 @@ def run(params: dict[str, Any], check_mode: bool, now: float) -> dict[str, Any]:
     text = render_text(report)
     paths = report_paths(workspace, backup, started, now)
     document = json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    previous_text = _read_text(paths["txt"])
-    changed = previous_text != text or _read_text(paths["json"]) != document
+    previous_text = read_text(paths["txt"])
+    changed = previous_text != text or read_text(paths["json"]) != document
     if changed and not check_mode:
         ensure_private_dir(workspace.reports)
         atomic_write(paths["txt"], text.encode("utf-8"))

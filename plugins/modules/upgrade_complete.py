@@ -152,7 +152,7 @@ from ansible_collections.shopfleet.prestashop.plugins.module_utils._shop import 
     read_parameters,
     shop_argument_spec,
 )
-from ansible_collections.shopfleet.prestashop.plugins.module_utils._step_results import StepResultError, parse_started, summarize_step
+from ansible_collections.shopfleet.prestashop.plugins.module_utils._step_results import StepResultError, parse_started, read_text, summarize_step
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._version import php_version_compare
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._workspace import (
     Workspace,
@@ -323,14 +323,6 @@ def report_paths(workspace: Workspace, version: str, started: float | None, now:
     return {"json": base + ".json", "txt": base + ".txt"}
 
 
-def _read_text(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
 def run(params: dict[str, Any], check_mode: bool, now: float) -> dict[str, Any]:
     shop_root = os.path.abspath(params["shop_root"])
     version = check_name(params["version"])
@@ -343,8 +335,8 @@ def run(params: dict[str, Any], check_mode: bool, now: float) -> dict[str, Any]:
     text = render_text(report)
     paths = report_paths(workspace, version, started, now)
     document = json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    previous_text = _read_text(paths["txt"])
-    write_report = previous_text != text or _read_text(paths["json"]) != document
+    previous_text = read_text(paths["txt"])
+    write_report = previous_text != text or read_text(paths["json"]) != document
     if not check_mode:
         remove_paths(cleanup["remove"])
         if write_report:
