@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pymysql
 import pytest
 
 from harness.ansible import COLLECTIONS_PATH, run_module
@@ -143,6 +144,7 @@ class Writer(threading.Thread):
         self.shop = shop
         self.stop = threading.Event()
         self.commits = 0
+        self.deadlocks = 0
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -151,11 +153,19 @@ class Writer(threading.Thread):
                 cursor.execute("INSERT INTO ps_configuration (name, value, date_add, date_upd) VALUES ('SHOPFLEET_WRITER', '0', NOW(), NOW())")
                 connection.autocommit(False)
                 while not self.stop.is_set():
-                    cursor.execute("INSERT INTO ps_log (severity, message, date_add, date_upd) VALUES (1, 'writer', NOW(), NOW())")
-                    cursor.execute("UPDATE ps_configuration SET value = (SELECT COUNT(*) FROM ps_log WHERE message = 'writer') "
-                                   "WHERE name = 'SHOPFLEET_WRITER'")
-                    cursor.execute("UPDATE ps_tab SET position = position + 1 WHERE id_tab = 1")
-                    connection.commit()
+                    try:
+                        cursor.execute("INSERT INTO ps_log (severity, message, date_add, date_upd) VALUES (1, 'writer', NOW(), NOW())")
+                        cursor.execute("UPDATE ps_configuration SET value = (SELECT COUNT(*) FROM ps_log WHERE message = 'writer') "
+                                       "WHERE name = 'SHOPFLEET_WRITER'")
+                        cursor.execute("UPDATE ps_tab SET position = position + 1 WHERE id_tab = 1")
+                        connection.commit()
+                    except pymysql.err.OperationalError as exc:
+                        # InnoDB rolled the whole transaction back; a client retries it, as shops' frameworks do.
+                        if exc.args[0] != 1213:
+                            raise
+                        connection.rollback()
+                        self.deadlocks += 1
+                        continue
                     self.commits += 1
         except BaseException as exc:  # reported by the test
             self.error = exc
