@@ -28,6 +28,7 @@ import fnmatch
 import gzip
 import hashlib
 import os
+import queue
 import re
 import subprocess
 import tempfile
@@ -68,6 +69,9 @@ BATCH_BYTES = 1 << 20
 DEFAULT_CHUNK_BYTES = 256 << 20
 READ_BLOCK = 1 << 20
 PIPE_BYTES = 1 << 20
+# Connections reading rows at once with the PyMySQL engine (plus one for the checksums): the server formats the rows,
+# on one core per connection.
+READERS = 2
 STATEMENT_PREVIEW = 200
 
 SPLIT_LINES = "lines"
@@ -1097,7 +1101,8 @@ class Dumper:
         self.triggers: list[dict[str, Any]] = []
         self.warnings: list[str] = []
         self._definitions_read = False
-        self._open_parts: TableParts | None = None
+        self._open_parts: TableParts | None = None  # the table mariadb-dump's stream is filling
+        self._reading: set[TableParts] = set()  # tables PyMySQL readers are filling
 
     # -- the whole dump -------------------------------------------------------------------------------------------
 
@@ -1114,8 +1119,9 @@ class Dumper:
             self._dump_locked([table for table in self.tables if not table.transactional])
             self._dump_views_and_triggers()
         except BaseException as exc:
-            if self._open_parts is not None:
-                self._open_parts.abort(exc)
+            for parts in [self._open_parts, *self._reading]:
+                if parts is not None:
+                    parts.abort(exc)
             raise
         ordered = [self.entries[item.name] for item in self.tables + self.views]
         return {"tables": ordered, "triggers": self.triggers, "warnings": self.warnings}
@@ -1156,21 +1162,20 @@ class Dumper:
     # -- engines --------------------------------------------------------------------------------------------------
 
     def _dump_with_pymysql(self, tables: list[DbObject], lock_timeout: int) -> None:
-        """Rows on one connection; checksums on a second one whose snapshot is lined up with the first under READ
-        locks (so both run at once), or on the same connection, table by table, when the tables cannot be locked."""
-        reader = self.connect()
-        checksummer: Any = None
+        """Rows on READERS connections (different tables at once: the server formats rows on one core per connection)
+        and checksums on another, all with snapshots opened at the same instant under READ locks; when the tables
+        cannot be locked, one connection does it all, table by table, in its one snapshot."""
+        connections = [self.connect() for _count in range(READERS + 1)]
         try:
-            limit = prepare_reading_session(reader)
-            checksummer = self._aligned_checksummer(reader, [table.name for table in tables], lock_timeout)
-            self._read_definitions(reader)
-            checksums = _Checksums(checksummer, [table.name for table in tables]) if checksummer else None
+            limit = min(prepare_reading_session(connection) for connection in connections)
+            aligned = self._open_aligned_snapshots(connections, [table.name for table in tables], lock_timeout)
+            readers = connections[:READERS] if aligned else connections[:1]
+            self._read_definitions(readers[0])
+            checksums = _Checksums(connections[-1], [table.name for table in tables]) if aligned else None
             if checksums:
                 checksums.start()
             try:
-                for table in tables:
-                    checksum = None if checksums else checksum_table(reader, table.name)
-                    self._record(table, self._dump_rows(reader, table, limit), checksum, "snapshot")
+                self._read_tables(readers, sorted(tables, key=lambda table: -table.bytes_estimate), limit, inline_checksums=not aligned)
             finally:
                 if checksums:
                     checksums.join()
@@ -1180,32 +1185,53 @@ class Dumper:
                 for table in tables:
                     self.entries[table.name]["checksum"]["value"] = checksums.values.get(table.name)
         finally:
-            reader.close()
-            if checksummer is not None:
-                checksummer.close()
+            for connection in connections:
+                connection.close()
 
-    def _aligned_checksummer(self, reader: Any, tables: list[str], lock_timeout: int) -> Any:
-        """Open the reader's snapshot, and a second connection's at the same instant when the tables can be locked."""
-        checksummer = self.connect()
+    def _open_aligned_snapshots(self, connections: list[Any], tables: list[str], lock_timeout: int) -> bool:
+        """Snapshots on every connection at the same instant (True), or on the first one only when the tables cannot
+        be locked (False)."""
         locker = self.connect()
         try:
-            prepare_reading_session(checksummer)
             try:
                 lock_tables(locker, tables, lock_timeout)
             except SnapshotLockError:
-                checksummer.close()
-                checksummer = None
-            open_snapshot(reader)
-            if checksummer is not None:
-                open_snapshot(checksummer)
-        except BaseException:
-            if checksummer is not None:
-                checksummer.close()
-            raise
+                open_snapshot(connections[0])
+                return False
+            for connection in connections:
+                open_snapshot(connection)
+            return True
         finally:
             _unlock(locker)
             locker.close()
-        return checksummer
+
+    def _read_tables(self, readers: list[Any], tables: list[DbObject], limit: int, inline_checksums: bool) -> None:
+        """Each reader takes the next table (biggest first) until none is left; the first error stops them all."""
+        work: queue.Queue = queue.Queue()
+        for table in tables:
+            work.put(table)
+        errors: list[BaseException] = []
+
+        def read(connection: Any) -> None:
+            while not errors:
+                try:
+                    table = work.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    checksum = checksum_table(connection, table.name) if inline_checksums else None
+                    self._record(table, self._dump_rows(connection, table, limit), checksum, "snapshot")
+                except BaseException as exc:  # re-raised in the calling thread
+                    errors.append(exc)
+
+        threads = [threading.Thread(target=read, args=(connection,), name="shopfleet-reader", daemon=True) for connection in readers[1:]]
+        for thread in threads:
+            thread.start()
+        read(readers[0])
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
 
     def _dump_with_tool(self, tables: list[DbObject], by_tool: list[DbObject], tool: DumpTool, lock_timeout: int) -> None:
         """`by_tool` through mariadb-dump, the other tables through PyMySQL on the checksum connection afterwards: all
@@ -1330,12 +1356,12 @@ class Dumper:
 
     def _dump_rows(self, connection: Any, table: DbObject, limit: int) -> list[dict[str, Any]]:
         parts = TableParts(self.settings, self.indexes[table.name], table)
-        self._open_parts = parts
+        self._reading.add(parts)
         prefix = insert_prefix(table.name, table.columns)
         reader = TableReader(connection, table.name, table.columns, table.key, limit)
         for values, rows in reader.batches():
             parts.add_statement(insert_statement(prefix, values), rows)
-        self._open_parts = None
+        self._reading.discard(parts)
         return parts.close()
 
     def _dump_views_and_triggers(self) -> None:

@@ -276,6 +276,7 @@ from ansible_collections.shopfleet.prestashop.plugins.module_utils._workspace im
 SHOPFLEET = "shopfleet"
 AUTOUPGRADE = "autoupgrade"
 DIFF_LIMIT = 500
+JOURNAL_INTERVAL = 0.5
 
 # Statements of the official dumps that matter to us: what they create, where a table starts, the charset they announce.
 _CREATE = re.compile(rb"^\s*CREATE\s+(?:ALGORITHM\s*=\s*\w+\s+)?(?:DEFINER\s*=\s*\S+\s+)?(?:SQL\s+SECURITY\s+\w+\s+)?"
@@ -513,11 +514,17 @@ def _diff_text(lines: list[str]) -> str:
 
 
 class Journal:
-    """The restore's progress in <workspace>/journals/, written atomically after every part (threads share it)."""
+    """The restore's progress in <workspace>/journals/, written atomically (threads share it).
+
+    Progress is written at most every JOURNAL_INTERVAL seconds, status changes at once: a kill can lose the last
+    moments of progress, which costs nothing but time (our tables are compared again by checksum; an official dump
+    goes back to an earlier table start, and a table always restarts from its DROP).
+    """
 
     def __init__(self, path: str, backup: dict[str, Any]) -> None:
         self.path = path
         self.lock = threading.Lock()
+        self.written = 0.0
         previous = _read_journal(path)
         self.resumed = bool(previous and previous.get("manifest_sha256") == backup["manifest_sha256"] and previous.get("status") != "completed")
         self.data: dict[str, Any] = previous if self.resumed else {
@@ -529,7 +536,9 @@ class Journal:
     def save(self, **changes: Any) -> None:
         with self.lock:
             self.data.update(changes, updated=utc_now())
-            write_json(self.path, self.data)
+            if "status" in changes or time.monotonic() - self.written >= JOURNAL_INTERVAL:
+                write_json(self.path, self.data)
+                self.written = time.monotonic()
 
     def part_done(self, part: str) -> None:
         with self.lock:
