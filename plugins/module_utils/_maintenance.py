@@ -75,6 +75,11 @@ def plan_switch(rows: list[dict[str, Any]], shops: list[dict[str, Any]], multist
     return operations
 
 
+def _saved_dates(row: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The row's dates as the snapshot saved them (snapshots of older versions have none: the writer uses NOW())."""
+    return {name: row[name] for name in names if row.get(name)}
+
+
 def plan_restore(rows: list[dict[str, Any]], saved: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Row operations that bring the maintenance rows back exactly to a saved snapshot of them."""
     operations: list[dict[str, Any]] = []
@@ -87,11 +92,12 @@ def plan_restore(rows: list[dict[str, Any]], saved: list[dict[str, Any]]) -> lis
                                "id_shop_group": row["id_shop_group"], "before": row["value"]})
         elif str(before["value"]) != str(row["value"]) or before["name"] != row["name"]:
             operations.append({"op": "update", "id": row["id_configuration"], "name": before["name"], "id_shop": row["id_shop"],
-                               "id_shop_group": row["id_shop_group"], "before": row["value"], "value": before["value"]})
+                               "id_shop_group": row["id_shop_group"], "before": row["value"], "value": before["value"],
+                               **_saved_dates(before, ("date_upd",))})
     for row in saved:
         if row["id_configuration"] not in current_by_id:
             operations.append({"op": "insert", "id": row["id_configuration"], "name": row["name"], "id_shop": row["id_shop"],
-                               "id_shop_group": row["id_shop_group"], "value": row["value"]})
+                               "id_shop_group": row["id_shop_group"], "value": row["value"], **_saved_dates(row, ("date_add", "date_upd"))})
     return operations
 
 

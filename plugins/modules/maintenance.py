@@ -149,7 +149,9 @@ def create_module() -> AnsibleModule:
 
 
 def read_rows(connection: Any, params: Any) -> list[dict[str, Any]]:
-    rows = fetch_all(connection, f"SELECT id_configuration, name, value, id_shop, id_shop_group FROM {table(params, 'configuration')} "
+    # The dates as text, so that the snapshot (JSON) can put them back exactly.
+    rows = fetch_all(connection, f"SELECT id_configuration, name, value, id_shop, id_shop_group, CAST(date_add AS CHAR) AS date_add, "
+                     f"CAST(date_upd AS CHAR) AS date_upd FROM {table(params, 'configuration')} "
                      f"WHERE name IN ({', '.join(['%s'] * len(SETTINGS))}) ORDER BY id_configuration", list(SETTINGS))
     return [{**row, "id_shop": _int_or_none(row["id_shop"]), "id_shop_group": _int_or_none(row["id_shop_group"])} for row in rows]
 
@@ -190,14 +192,15 @@ def apply_operations(connection: Any, params: Any, operations: list[dict[str, An
         try:
             for operation in operations:
                 if operation["op"] == "update":
-                    cursor.execute(f"UPDATE {configuration} SET value = %s, date_upd = NOW() WHERE id_configuration = %s",
-                                   (operation["value"], operation["id"]))
+                    cursor.execute(f"UPDATE {configuration} SET value = %s, date_upd = COALESCE(%s, NOW()) WHERE id_configuration = %s",
+                                   (operation["value"], operation.get("date_upd"), operation["id"]))
                 elif operation["op"] == "delete":
                     cursor.execute(f"DELETE FROM {configuration} WHERE id_configuration = %s", (operation["id"],))
                 else:
                     cursor.execute(f"INSERT INTO {configuration} (id_configuration, id_shop_group, id_shop, name, value, date_add, date_upd) "
-                                   "VALUES (%s, %s, %s, %s, %s, NOW(), NOW())",
-                                   (operation.get("id"), operation["id_shop_group"], operation["id_shop"], operation["name"], operation["value"]))
+                                   "VALUES (%s, %s, %s, %s, %s, COALESCE(%s, NOW()), COALESCE(%s, NOW()))",
+                                   (operation.get("id"), operation["id_shop_group"], operation["id_shop"], operation["name"], operation["value"],
+                                    operation.get("date_add"), operation.get("date_upd")))
             connection.commit()
         except BaseException:
             connection.rollback()

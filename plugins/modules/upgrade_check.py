@@ -117,7 +117,9 @@ target_version:
   type: str
   sample: 8.1.7
 upgrade_needed:
-  description: Whether the target is newer than the shop. V(false) is not an error.
+  description:
+    - Whether the target is newer than the shop's code or its database (C(PS_VERSION_DB)); a shop whose files reached
+      the target in an interrupted run still needs the rest of the upgrade. V(false) is not an error.
   returned: success
   type: bool
   sample: true
@@ -167,6 +169,19 @@ disk:
   type: list
   elements: dict
   sample: [{"path": "/var/www/shop", "required_bytes": 1073741824, "free_bytes": 52345678912, "short": false, "needs": ["backup", "new files"]}]
+workspace:
+  description: The shop's folder in the workspace on the host, and where its backups go.
+  returned: success
+  type: dict
+  sample: {"root": "/var/lib/shopfleet/var-www-shop-1a2b3c4d", "backups": "/var/lib/shopfleet/var-www-shop-1a2b3c4d/backups"}
+unfinished_run:
+  description:
+    - The record of an upgrade run of the C(upgrade) role that did not finish (C(upgrade-run.json) in the shop's
+      workspace - its target, backup name and start), V(null) when there is none. The role resumes it with the same
+      backup instead of backing up a half-upgraded shop.
+  returned: success
+  type: dict
+  sample: {"target_version": "8.1.7", "from_version": "8.1.5", "backup_name": "V8.1.5_20241120-101010", "started": "2024-11-20T10:10:10Z"}
 """
 
 import getpass
@@ -217,6 +232,8 @@ from ansible_collections.shopfleet.prestashop.plugins.module_utils._workspace im
 
 # Left out of the size of a files backup, as backup_files leaves them out.
 _NOT_BACKED_UP = ("var/cache", "app/cache", "cache/smarty/compile", "cache/smarty/cache", "img/tmp")
+# Written by the upgrade role before it backs up the shop, removed when the run ends (success or rollback).
+UNFINISHED_RUN_FILE = "upgrade-run.json"
 
 
 def create_module() -> AnsibleModule:
@@ -352,6 +369,11 @@ def disk_plan(root: str, workspace: Workspace, backup: bool, shop_bytes: int, db
     return disk_needs(places)
 
 
+def unfinished_run(workspace: Workspace) -> dict[str, Any] | None:
+    document = read_json(os.path.join(workspace.root, UNFINISHED_RUN_FILE))
+    return document if isinstance(document, dict) and document.get("target_version") else None
+
+
 def run(module: AnsibleModule) -> dict[str, Any]:
     files = inspect_files(module.params["shop_root"], module.params["admin_dir"])
     workspace = Workspace.for_shop(files.root, module.params["workspace"], module.params["backup_dir"])
@@ -375,14 +397,16 @@ def run(module: AnsibleModule) -> dict[str, Any]:
         "disk": disk_plan(files.root, workspace, backup, shop_bytes, database["db_bytes"], target),
     }
     items = checklist(facts)
-    needed = target["version"] is not None and php_version_compare(target["version"], files.version) > 0
+    needed = target["version"] is not None and any(
+        php_version_compare(target["version"], have) > 0 for have in (files.version, database["db_version"]) if have)
     blocked = blocking(items, module.params["ignore_checks"])
     steps = route(options["channel"], backup) if needed else {"route": [], "skipped_steps": []}
     result = {
         "changed": False, "version": files.version, "db_version": database["db_version"], "target_version": target["version"],
         "upgrade_needed": needed, "channel": options["channel"], "release": target["release"], "skipped_releases": target["skipped"],
         "checklist": items, "blocking": [entry["name"] for entry in blocked], "ignored": module.params["ignore_checks"],
-        "disk": facts["disk"], **steps,
+        "disk": facts["disk"], "workspace": {"root": workspace.root, "backups": workspace.backups},
+        "unfinished_run": unfinished_run(workspace), **steps,
     }
     downgrade = target["version"] is not None and php_version_compare(target["version"], files.version) < 0
     if blocked and (needed or downgrade) and module.params["fail_on_blocking"]:

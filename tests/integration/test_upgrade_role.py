@@ -1,0 +1,130 @@
+# Copyright (c) shopfleet developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""playbooks/upgrade.yml end to end on synthetic shops: check mode changes nothing, the real run reaches the target,
+the rerun changes nothing, a failed step is rolled back, and the fleet summary says so."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from harness.ansible import REPO_ROOT, run_module, run_playbook
+from harness.release import build_migrations, build_release
+from harness.shopdb import table_checksums
+
+FROM, TO = "8.1.5", "8.1.7"
+
+
+@pytest.fixture(scope="module")
+def release_material(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("release")
+    release = build_release(folder, TO)
+    migrations = build_migrations(folder / "upgrade")
+    return {"zip": release.zip_path, "tree": release.tree, "migrations": migrations}
+
+
+def inventory(tmp_path: Path, shops: dict[str, Any]) -> Path:
+    path = tmp_path / "inventory.json"
+    hosts = {name: {"prestashop_root": str(shop.root), "ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+             for name, shop in shops.items()}
+    path.write_text(json.dumps({"prestashop": {"hosts": hosts}}))
+    return path
+
+
+def upgrade(tmp_path: Path, shops: dict[str, Any], material: dict[str, Path], *, check: bool = False, **role_vars: Any) -> Any:
+    extra = tmp_path / "upgrade-vars.json"
+    extra.write_text(json.dumps({"upgrade_target_version": TO, "upgrade_archive": str(material["zip"]),
+                                 "upgrade_migrations_src": str(material["migrations"]), "upgrade_workspace": str(tmp_path / "ws"),
+                                 "upgrade_report_dir": str(tmp_path / "reports"), "upgrade_health_check": False, **role_vars}))
+    return run_playbook(REPO_ROOT / "playbooks" / "upgrade.yml", inventory=inventory(tmp_path, shops), extra_vars_file=extra,
+                        workdir=tmp_path, check=check, diff=check)
+
+
+def state(shop: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    connection = shop.connect()
+    try:
+        return shop.file_checksums(), table_checksums(connection, shop.prefix)
+    finally:
+        connection.close()
+
+
+def summary(tmp_path: Path) -> dict[str, dict[str, Any]]:
+    document = json.loads((tmp_path / "reports" / "upgrade-latest.json").read_text())
+    return {row["shop"]: row for row in document["shops"]}
+
+
+def set_fail_switch(shop: Any, migration: str | None) -> None:
+    connection = shop.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {shop.prefix}configuration WHERE name = 'SHOPFLEET_FAIL_AT'")
+            if migration:
+                cursor.execute(f"INSERT INTO {shop.prefix}configuration (name, value, date_add, date_upd) "
+                               f"VALUES ('SHOPFLEET_FAIL_AT', %s, NOW(), NOW())", (migration,))
+    finally:
+        connection.close()
+
+
+def without_cache(files: dict[str, str]) -> dict[str, str]:
+    return {path: digest for path, digest in files.items() if not path.startswith("var/cache/")}
+
+
+def recap_changed(stdout: str) -> dict[str, int]:
+    return {line.split()[0]: int(line.split("changed=")[1].split()[0]) for line in stdout.splitlines() if " changed=" in line and " ok=" in line}
+
+
+def test_check_mode_plans_and_changes_nothing_then_the_upgrade_runs_once(shop_factory: Callable[..., Any], release_material: dict[str, Path],
+                                                                          tmp_path: Path) -> None:
+    shop = shop_factory(FROM)
+    before = state(shop)
+
+    planned = upgrade(tmp_path, {"paris": shop}, release_material, check=True)
+    assert planned.returncode == 0, planned.stdout[-4000:]
+    assert state(shop) == before
+    row = summary(tmp_path)["paris"]
+    assert row["result"] == "planned" and row["from"] == FROM and row["to"] == TO
+    assert row["plan"]["sql_files"] > 0 and row["plan"]["files"]["update"] > 0
+    assert "PS_VERSION_DB" in planned.stdout  # the diff of UpgradeDb
+
+    done = upgrade(tmp_path, {"paris": shop}, release_material)
+    assert done.returncode == 0, done.stdout[-4000:]
+    row = summary(tmp_path)["paris"]
+    assert row["result"] in ("success", "success_with_warnings"), row
+    assert row["backup"] and (tmp_path / "ws").rglob(f"{row['backup']}/files/manifest.json")
+    info = run_module("shop_info", {"shop_root": str(shop.root)})
+    assert (info["version"], info["db_version"]) == (TO, TO)
+    assert not list((tmp_path / "ws").rglob("upgrade-run.json"))
+
+    again = upgrade(tmp_path, {"paris": shop}, release_material)
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert recap_changed(again.stdout) == {"paris": 0}
+    assert summary(tmp_path)["paris"]["result"] == "up_to_date"
+
+
+def test_a_failed_step_is_rolled_back_and_the_host_fails(shop_factory: Callable[..., Any], release_material: dict[str, Path], tmp_path: Path) -> None:
+    shop = shop_factory(FROM)
+    set_fail_switch(shop, TO)
+    before = state(shop)
+
+    failed = upgrade(tmp_path, {"lyon": shop}, release_material)
+    assert failed.returncode != 0
+    row = summary(tmp_path)["lyon"]
+    assert row["result"] == "failed_rolled_back" and row["failed_step"] == "UpgradeDb", row
+    assert TO in row["error"]
+    files, tables = state(shop)
+    assert without_cache(files) == without_cache(before[0]) and tables == before[1]
+    assert "UpgradeDb failed" in failed.stdout and "Rolled back to backup" in failed.stdout
+    fetched = list((tmp_path / "reports" / "logs" / "lyon").iterdir())
+    assert any(path.suffix == ".txt" for path in fetched), fetched
+    report = json.loads(next(path for path in fetched if path.suffix == ".json").read_text())
+    assert report["status"] == "failed" and report["steps"]["upgrade_db"]["status"] == "failed"
+
+    set_fail_switch(shop, None)
+    fixed = upgrade(tmp_path, {"lyon": shop}, release_material)
+    assert fixed.returncode == 0, fixed.stdout[-4000:]
+    assert summary(tmp_path)["lyon"]["result"] in ("success", "success_with_warnings")
