@@ -18,7 +18,14 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.shopfleet.prestashop.plugins.module_utils._apikeys import ApiKeyError, api_keys_diff, generate_api_keys, plan_api_keys
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._db import QUERY_ERRORS, DbError, connect, fetch_value, query_error_message, require_pymysql
+from ansible_collections.shopfleet.prestashop.plugins.module_utils._langpacks import (
+    active_languages,
+    pending_languages,
+    planned_packs,
+    update_language_packs,
+)
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._migrations import (
     WARNING_ERRORS,
     MigrationError,
@@ -40,7 +47,6 @@ from ansible_collections.shopfleet.prestashop.plugins.module_utils._shop import 
     global_configuration,
     inspect_files,
     read_parameters,
-    read_settings,
     table,
 )
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._version import php_version_compare
@@ -350,20 +356,6 @@ def set_ps_version_db(connection: Any, prefix: str, target: str) -> None:
         cursor.execute(f"UPDATE `{prefix}configuration` SET value = %s WHERE name = 'PS_VERSION_DB'", (target,))
 
 
-def api_key_warning(root: str, target: str) -> str | None:
-    """8.1+ needs api_public_key/api_private_key in parameters.php; this module keeps existing ones and does not create them."""
-    if php_version_compare(target, "8.1.0") < 0:
-        return None
-    try:
-        _source, kind, parameters = read_settings(root)
-    except ShopError:
-        return None
-    if kind != "parameters" or (parameters.get("api_public_key") and parameters.get("api_private_key")):
-        return None
-    return ("app/config/parameters.php has no api_public_key/api_private_key, which PrestaShop 8.1+ expects: "
-            "this module does not generate them (the official module does, as RSA 2048 PEM)")
-
-
 # --- the module ------------------------------------------------------------------------------------------------------
 
 
@@ -387,12 +379,14 @@ def _run_connected(module: AnsibleModule, files: Any, params: Any, workspace: Wo
     if not from_version:
         raise ShopError(f"{table(params, 'configuration')} has no PS_VERSION_DB: is this a PrestaShop database?")
     result: dict[str, Any] = {"changed": False, "from_version": from_version, "target_version": target, "ps_version_db": from_version,
-                              "migrations": [], "warnings_sql": [], "post_steps": {}, "journal": None,
+                              "migrations": [], "warnings_sql": [], "post_steps": {}, "journal": None, "language_packs": [],
                               "diff": {"before": {"ps_version_db": from_version}, "after": {"ps_version_db": from_version}}}
     comparison = php_version_compare(from_version, target)
     if comparison > 0:
         raise ShopError(f"the database is at {from_version}, newer than the target {target}: nothing can be migrated down")
     if comparison == 0:
+        result["api_keys"] = api_keys_step(module, files.root, target, result)
+        retry_language_packs(module, files.root, workspace, target, result)
         return result
     located = locate_migrations(module.params, workspace, target, module.tmpdir)
     path = journal_path(workspace.journals, from_version, target)
@@ -401,16 +395,21 @@ def _run_connected(module: AnsibleModule, files: Any, params: Any, workspace: Wo
     journal = read_journal(path, from_version, target, names)
     plan = build_plan(located["upgrade_dir"], from_version, target, params.prefix, params.engine, params.name, journal)
     result.update(changed=True, ps_version_db=target, migrations=describe_plan(plan, module.check_mode))
-    result["diff"]["after"] = {"ps_version_db": target}
+    result["diff"]["after"].update(ps_version_db=target)
     files_run = ", ".join(entry["name"] for entry in plan)
     result["diff"]["after_header"] = f"PS_VERSION_DB after {files_run}" if plan else "PS_VERSION_DB (no migration file to run)"
     if journal:
         result["warnings_sql"] = list(journal["warnings"])
     if module.check_mode:
+        result["api_keys"] = api_keys_step(module, files.root, target, result)
+        if language_packs_asked(module):
+            result["language_packs"] = planned_packs(module.params, target, active_languages(connection, params.prefix, files.root))
         return result
     if files.admin_dir is None and any(step["kind"] == "php" for entry in plan for step in entry["steps"]):
         raise ShopError(f"the callbacks need the back-office folder and {files.root} has "
                         f"{len(files.admin_dir_candidates)} candidates ({', '.join(files.admin_dir_candidates)}): set admin_dir")
+    # Before anything boots the target's kernel, as the upgrade module does (an 8.1+ kernel needs the keys).
+    result["api_keys"] = api_keys_step(module, files.root, target, result)
 
     ensure_private_dir(workspace.root)
     ensure_private_dir(workspace.journals)
@@ -433,6 +432,9 @@ def _run_connected(module: AnsibleModule, files: Any, params: Any, workspace: Wo
     if runner.info:
         result["php"] = {key: runner.info.get(key) for key in ("php", "ps_version", "kernel")}
     schema = schema_update(module, files.root) if module.params["schema_update"] else "not asked"
+    if language_packs_asked(module):
+        languages = active_languages(connection, params.prefix, files.root)
+        result["language_packs"] = update_language_packs(module.params, files.root, workspace.journals, target, languages, module.tmpdir, module.warn)["packs"]
     # Last, once no PHP of the shop runs any more: a booted kernel writes its container into var/cache.
     result["post_steps"] = {**post_steps(module, files, connection, params.prefix), "htaccess": htaccess, "schema_update": schema}
     set_ps_version_db(connection, params.prefix, target)
@@ -440,10 +442,51 @@ def _run_connected(module: AnsibleModule, files: Any, params: Any, workspace: Wo
     save_journal(path, journal)
     result["migrations"] = describe_plan(plan, False)
     result["warnings_sql"] = list(journal["warnings"])
-    warning = api_key_warning(files.root, target)
-    if warning:
-        module.warn(warning)
     return result
+
+
+def language_packs_asked(module: AnsibleModule) -> bool:
+    # db_version shares this run without the language pack options: it never installs packs.
+    return module.params.get("language_packs", "skip") == "update"
+
+
+def retry_language_packs(module: AnsibleModule, root: str, workspace: Workspace, target: str, result: dict[str, Any]) -> None:
+    """The database is at the target: install the language packs an earlier run could not (nothing when none)."""
+    if not language_packs_asked(module) or not os.path.isdir(workspace.journals):
+        return
+    pending = pending_languages(workspace.journals, target)
+    if not pending:
+        return
+    if module.check_mode:
+        result["language_packs"] = planned_packs(module.params, target, pending)
+        result["changed"] = True
+        return
+    outcome = update_language_packs(module.params, root, workspace.journals, target, pending, module.tmpdir, module.warn)
+    result["language_packs"] = outcome["packs"]
+    if outcome["changed"]:
+        result["changed"] = True
+        if module.params["clear_cache"]:
+            # The translation catalogues cached by Symfony were built from the old files.
+            result["post_steps"]["cache_entries_removed"] = clear_caches(root)
+
+
+def api_keys_step(module: AnsibleModule, root: str, target: str, result: dict[str, Any]) -> str:
+    """Generates the 8.1+ API keys when one is missing; a shop that has both keeps them. Returns what happened."""
+    plan = plan_api_keys(root, target)
+    if plan["status"] != "generate":
+        if plan["status"].startswith("no "):
+            module.warn(f"PrestaShop {target} reads api_public_key/api_private_key from {plan['status'][3:]}, which this shop does not have")
+        return plan["status"]
+    result["changed"] = True
+    result["diff"]["before"]["api_keys"] = api_keys_diff(plan["missing"])["before"]
+    result["diff"]["after"]["api_keys"] = api_keys_diff(plan["missing"])["after"]
+    if module.check_mode:
+        return "would generate"
+    try:
+        generate_api_keys(module, root, module.params["php"])
+    except ApiKeyError as exc:
+        raise ShopError(str(exc)) from None
+    return "generated"
 
 
 def regenerate_htaccess(module: AnsibleModule, runner: PhpRunner) -> str:

@@ -178,6 +178,32 @@ def _read_bytes(path: str) -> bytes:
 # --- the release tree -------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReleaseView:
+    """An unpacked release as the shop will have it: its back-office folder under the shop's name.
+
+    A release unpacked by release_unzip already has it renamed; a folder the user unzipped (the "directory" route)
+    still has `admin/`, which is read as the shop's folder without touching the user's copy.
+    """
+
+    root: str
+    admin_dir: str = "admin"
+    release_admin_dir: str = "admin"
+
+    def source(self, path: str) -> str:
+        """The file in the release behind a shop path."""
+        if self.release_admin_dir != self.admin_dir and (path == self.admin_dir or path.startswith(self.admin_dir + "/")):
+            path = self.release_admin_dir + path[len(self.admin_dir):]
+        return os.path.join(self.root, path) if path else self.root
+
+    def shop_name(self, top_level: str) -> str:
+        return self.admin_dir if top_level == self.release_admin_dir else top_level
+
+
+def release_view(tree: "str | ReleaseView") -> ReleaseView:
+    return tree if isinstance(tree, ReleaseView) else ReleaseView(tree)
+
+
 @dataclass
 class TreeEntry:
     path: str
@@ -187,20 +213,21 @@ class TreeEntry:
     target: str = ""
 
 
-def walk_release(tree: str, rules: CopyRules, skipped: dict[str, int]) -> list[TreeEntry]:
-    """Every folder, file and link of the release the rules let through, folders before their contents;
+def walk_release(tree: str | ReleaseView, rules: CopyRules, skipped: dict[str, int]) -> list[TreeEntry]:
+    """Every folder, file and link of the release the rules let through (shop paths), folders before their contents;
     `skipped` counts what each rule kept out (a pruned folder counts once)."""
+    view = release_view(tree)
     entries: list[TreeEntry] = []
     stack = [""]
     while stack:
         folder = stack.pop()
         try:
-            children = sorted(os.scandir(os.path.join(tree, folder)), key=lambda child: child.name)
+            children = sorted(os.scandir(view.source(folder)), key=lambda child: child.name)
         except OSError as exc:
-            raise UpgradeFilesError(f"cannot read the release folder {os.path.join(tree, folder)}: {exc.strerror}") from None
+            raise UpgradeFilesError(f"cannot read the release folder {view.source(folder)}: {exc.strerror}") from None
         subfolders = []
         for child in children:
-            relative = f"{folder}/{child.name}" if folder else child.name
+            relative = f"{folder}/{child.name}" if folder else view.shop_name(child.name)
             reason = rules.skip_reason(relative)
             if reason:
                 skipped[reason] = skipped.get(reason, 0) + 1
@@ -229,13 +256,14 @@ def _lstat(path: str) -> os.stat_result | None:
         return None
 
 
-def plan_copy(tree: str, shop_root: str, rules: CopyRules, hasher: Hasher) -> dict[str, Any]:
+def plan_copy(tree: str | ReleaseView, shop_root: str, rules: CopyRules, hasher: Hasher) -> dict[str, Any]:
     """{mkdir, add, update, merge, links, unchanged, skipped, warnings}: what bringing the release tree onto the shop
     changes, by content. `merge` are legacy translation files whose merge differs from the shop's file."""
     skipped: dict[str, int] = {}
     plan: dict[str, Any] = {"mkdir": [], "add": [], "update": [], "merge": [], "links": [], "unchanged": 0, "warnings": []}
     same_size: list[str] = []
-    for entry in walk_release(tree, rules, skipped):
+    view = release_view(tree)
+    for entry in walk_release(view, rules, skipped):
         shop_info = _lstat(os.path.join(shop_root, entry.path))
         if entry.kind == "dir":
             if shop_info is None:
@@ -254,16 +282,16 @@ def plan_copy(tree: str, shop_root: str, rules: CopyRules, hasher: Hasher) -> di
         if shop_info is None or stat.S_ISLNK(shop_info.st_mode):
             plan["add" if shop_info is None else "update"].append(entry.path)
         elif is_legacy_translation(entry.path):
-            _plan_merge(tree, shop_root, entry.path, plan)
+            _plan_merge(view, shop_root, entry.path, plan)
         elif shop_info.st_size != entry.size:
             plan["update"].append(entry.path)
         else:
             same_size.append(entry.path)
     if same_size:
-        release_digests = hasher([os.path.join(tree, path) for path in same_size])
+        release_digests = hasher([view.source(path) for path in same_size])
         shop_digests = hasher([os.path.join(shop_root, path) for path in same_size])
         for path in same_size:
-            if release_digests.get(os.path.join(tree, path)) == shop_digests.get(os.path.join(shop_root, path)):
+            if release_digests.get(view.source(path)) == shop_digests.get(os.path.join(shop_root, path)):
                 plan["unchanged"] += 1
             else:
                 plan["update"].append(path)
@@ -272,10 +300,10 @@ def plan_copy(tree: str, shop_root: str, rules: CopyRules, hasher: Hasher) -> di
     return plan
 
 
-def _plan_merge(tree: str, shop_root: str, path: str, plan: dict[str, Any]) -> None:
+def _plan_merge(view: ReleaseView, shop_root: str, path: str, plan: dict[str, Any]) -> None:
     shop_bytes = _read_bytes(os.path.join(shop_root, path))
     try:
-        merged = merged_translation(_read_bytes(os.path.join(tree, path)), shop_bytes, path)
+        merged = merged_translation(_read_bytes(view.source(path)), shop_bytes, path)
     except PhpConfigError as exc:
         plan["warnings"].append(f"{exc}: the shop's file is kept as it is")
         plan["unchanged"] += 1
@@ -286,20 +314,20 @@ def _plan_merge(tree: str, shop_root: str, path: str, plan: dict[str, Any]) -> N
         plan["merge"].append(path)
 
 
-def plan_obsolete(shop_root: str, files: Iterable[str], dirs: Iterable[str], rules: CopyRules, release_tree: str) -> dict[str, Any]:
+def plan_obsolete(shop_root: str, files: Iterable[str], dirs: Iterable[str], rules: CopyRules, release_tree: str | ReleaseView) -> dict[str, Any]:
     """{delete, delete_dirs, refused}: obsolete files present in the shop and folders present, minus anything the
     copy rules protect or the release itself ships (a list made for another target must not delete its files)."""
     delete, refused = [], []
     for path in sorted(set(files)):
         normalized = check_relative(path)
-        if rules.skip_reason(normalized) or os.path.lexists(os.path.join(release_tree, normalized)):
+        if rules.skip_reason(normalized) or os.path.lexists(release_view(release_tree).source(normalized)):
             refused.append(normalized)
         elif _is_file_or_link(os.path.join(shop_root, normalized)):
             delete.append(normalized)
     delete_dirs = []
     for path in sorted(set(dirs), key=lambda item: (-item.count("/"), item)):
         normalized = check_relative(path)
-        if rules.skip_reason(normalized) or os.path.lexists(os.path.join(release_tree, normalized)):
+        if rules.skip_reason(normalized) or os.path.lexists(release_view(release_tree).source(normalized)):
             refused.append(normalized)
         elif os.path.isdir(os.path.join(shop_root, normalized)) and not os.path.islink(os.path.join(shop_root, normalized)):
             delete_dirs.append(normalized)
@@ -346,8 +374,8 @@ def render_diff(plan: dict[str, Any]) -> str:
 class Applier:
     """Carries out a plan; `progress(kind, path)` is called after each change (journal, test hooks)."""
 
-    def __init__(self, tree: str, shop_root: str, progress: Callable[[str, str], None]) -> None:
-        self.tree = tree
+    def __init__(self, tree: str | ReleaseView, shop_root: str, progress: Callable[[str, str], None]) -> None:
+        self.tree = release_view(tree)
         self.shop_root = shop_root
         self.progress = progress
         self.warnings: list[str] = []
@@ -394,14 +422,13 @@ class Applier:
         self._own(target, parent.st_uid, parent.st_gid)
 
     def copy_file(self, path: str) -> None:
-        source = os.path.join(self.tree, path)
-        with open(source, "rb") as reader:
+        with open(self.tree.source(path), "rb") as reader:
             # As a release ships files, whatever umask unpacked this copy: a 0600 file would be unreadable by the web server.
             new_mode = 0o755 if os.fstat(reader.fileno()).st_mode & 0o111 else 0o644
             self._write(path, lambda writer: shutil.copyfileobj(reader, writer, _COPY_CHUNK), new_mode)
 
     def merge_file(self, path: str) -> None:
-        release_bytes = _read_bytes(os.path.join(self.tree, path))
+        release_bytes = _read_bytes(self.tree.source(path))
         merged = merged_translation(release_bytes, _read_bytes(os.path.join(self.shop_root, path)), path)
         self._write(path, lambda writer: writer.write(merged), 0o644)
 

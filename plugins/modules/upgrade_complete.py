@@ -17,7 +17,8 @@ description:
     The downloaded zip and checksum list are kept.
   - "Writes the report in the shop's workspace as C(reports/upgrade-<version>-<YYYYmmdd-HHMMSS>.json) and C(.txt)
     (0600): the versions (before, target, now), each step with its status and duration (from the registered
-    results given in O(results)), the warnings, the backup's name; and returns it."
+    results given in O(results)), the warnings, the backup's name; and returns it. Each step's whole result goes to
+    its own log, C(logs/upgrade-<version>-<YYYYmmdd-HHMMSS>/NN-<step>.log), the upgrade FAQ's logs to look at."
   - Reads the version the shop's files declare and C(PS_VERSION_DB) when it can; when the database cannot be read,
     the report says so instead of failing. Never changes the shop itself; maintenance stays as it is (like the
     official module), M(shopfleet.prestashop.maintenance) gives the shop back.
@@ -76,7 +77,7 @@ attributes:
     details:
       - The text report before (an earlier run's with the same O(started), or nothing) and after.
 notes:
-  - C(changed) is true when a temporary file is removed or the report files are written.
+  - C(changed) is true when a temporary file is removed or the report or a step log is written.
 seealso:
   - module: shopfleet.prestashop.upgrade_files
   - module: shopfleet.prestashop.upgrade_db
@@ -118,6 +119,14 @@ report_files:
   returned: success
   type: dict
   sample: {"json": "/var/lib/shopfleet/var-www-shop-1a2b3c4d/reports/upgrade-8.1.7-20240320-121212.json", "txt": "..."}
+log_files:
+  description:
+    - One log per step, C(logs/upgrade-<version>-<stamp>/NN-<step>.log) in the shop's workspace (0600) - the step's
+      status, message, warnings, any output streams and its whole result - for a person to read after a failure.
+  returned: success
+  type: list
+  elements: str
+  sample: ["/var/lib/shopfleet/var-www-shop-1a2b3c4d/logs/upgrade-8.1.7-20240320-121212/05-upgrade_db.log"]
 removed:
   description: The temporary files and folders removed (or, in check mode, to remove).
   returned: success
@@ -317,10 +326,37 @@ def render_text(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def run_stamp(started: float | None, now: float) -> str:
+    return datetime.datetime.fromtimestamp(started if started is not None else now, datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
 def report_paths(workspace: Workspace, version: str, started: float | None, now: float) -> dict[str, str]:
-    stamp = datetime.datetime.fromtimestamp(started if started is not None else now, datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    base = os.path.join(workspace.reports, f"upgrade-{version}-{stamp}")
+    base = os.path.join(workspace.reports, f"upgrade-{version}-{run_stamp(started, now)}")
     return {"json": base + ".json", "txt": base + ".txt"}
+
+
+# Ansible's bookkeeping in a registered result: not something a person reading a step's log needs.
+_LOG_LEFT_OUT = frozenset({"invocation", "_ansible_no_log", "_ansible_verbose_always", "ansible_facts", "diff"})
+
+
+def step_logs(workspace: Workspace, version: str, started: float | None, now: float, results: dict[str, Any],
+              steps: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """{path: text}: one log per step of the run (`logs/upgrade-<version>-<stamp>/NN-<step>.log`), what the step said in full."""
+    folder = os.path.join(workspace.logs, f"upgrade-{version}-{run_stamp(started, now)}")
+    logs = {}
+    for number, (name, step) in enumerate(steps.items(), start=1):
+        result = {key: value for key, value in (results.get(name) or {}).items() if key not in _LOG_LEFT_OUT}
+        lines = [f"{name}: {step['status'].upper()}", f"duration: {step['duration_s'] if step['duration_s'] is not None else '-'} s"]
+        if step["msg"]:
+            lines += ["", "message:", str(step["msg"])]
+        if step["warnings"]:
+            lines += ["", "warnings:"] + [f"- {warning}" for warning in step["warnings"]]
+        for stream in ("stderr", "stdout", "module_stderr", "module_stdout", "exception"):
+            if isinstance(result.get(stream), str) and result[stream].strip():
+                lines += ["", f"{stream}:", result[stream].rstrip()]
+        lines += ["", "result:", json.dumps(result, indent=2, sort_keys=True, ensure_ascii=False, default=str)]
+        logs[os.path.join(folder, f"{number:02d}-{name}.log")] = "\n".join(lines) + "\n"
+    return logs
 
 
 def run(params: dict[str, Any], check_mode: bool, now: float) -> dict[str, Any]:
@@ -334,6 +370,8 @@ def run(params: dict[str, Any], check_mode: bool, now: float) -> dict[str, Any]:
     report = build_report(shop_root, version, params, started, ordered_steps(params["results"]), read_shop_now(params, shop_root))
     text = render_text(report)
     paths = report_paths(workspace, version, started, now)
+    logs = step_logs(workspace, version, started, now, params["results"], report["steps"])
+    write_logs = {path: content for path, content in logs.items() if read_text(path) != content}
     document = json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     previous_text = read_text(paths["txt"])
     write_report = previous_text != text or read_text(paths["json"]) != document
@@ -344,8 +382,12 @@ def run(params: dict[str, Any], check_mode: bool, now: float) -> dict[str, Any]:
             ensure_private_dir(workspace.reports)
             atomic_write(paths["txt"], text.encode("utf-8"))
             write_json(paths["json"], report)
-    return {"changed": write_report or bool(cleanup["remove"]), "status": report["status"], "report": report, "report_text": text,
-            "report_files": paths, "removed": cleanup["remove"], "kept_journals": cleanup["kept_journals"],
+        for path, content in write_logs.items():
+            ensure_private_dir(workspace.logs)
+            ensure_private_dir(os.path.dirname(path))
+            atomic_write(path, content.encode("utf-8"))
+    return {"changed": write_report or bool(write_logs) or bool(cleanup["remove"]), "status": report["status"], "report": report, "report_text": text,
+            "report_files": paths, "log_files": sorted(logs), "removed": cleanup["remove"], "kept_journals": cleanup["kept_journals"],
             "diff": {"before": previous_text or "", "after": text, "before_header": paths["txt"], "after_header": paths["txt"]}}
 
 

@@ -23,9 +23,15 @@ description:
   - Every applied statement is recorded in a journal in the shop's workspace
     (C(journals/upgrade_db-<from>-<to>.json)); a failure stops with the file, the statement and the error, and the
     next run resumes at that statement.
-  - After the migrations, what PrestaShop does next, minus what is listed in the notes; the recurrent queries,
-    caches emptied, obsolete XML lists removed. C(PS_VERSION_DB) is set to the target LAST, only when everything
-    succeeded (the official module sets it even after errors).
+  - Before the migrations, for a target of 8.1.0 or later, C(api_public_key) and C(api_private_key) (RSA 2048 PEM)
+    are added to C(app/config/parameters.php) when one of them is missing, as the upgrade module does before it boots
+    an 8.1 kernel. A shop that has both keeps them (the official module regenerates them by mistake). The keys are
+    made by the shop's PHP (C(openssl_pkey_new), as PrestaShop does) and the file is rewritten atomically the way
+    PrestaShop writes it (C(var_export)), its owner and mode kept, after checking that every other parameter reads
+    back unchanged.
+  - After the migrations, what PrestaShop does next, minus what is listed in the notes; the language packs (see
+    O(language_packs)), the recurrent queries, caches emptied, obsolete XML lists removed. C(PS_VERSION_DB) is set
+    to the target LAST, only when everything succeeded (the official module sets it even after errors).
 author:
   - shopfleet developers (@shopfleet)
 extends_documentation_fragment:
@@ -90,6 +96,33 @@ options:
         declare Doctrine entities, hence off by default. A failure is a warning naming the command to retry.
     type: bool
     default: false
+  language_packs:
+    description:
+      - What to do with the language packs after the migrations. V(update) installs, for each active language, the
+        translation pack of the target version the way PrestaShop does after an upgrade (the pack is cached as
+        C(translations/sf-<locale>.zip) and extracted into C(translations/); files with the same content are not
+        rewritten). V(skip) leaves the translations as they are.
+      - A pack that cannot be had (offline, HTTP error, not a zip) is a warning naming the command to retry; the
+        upgrade itself completes and C(PS_VERSION_DB) reaches the target. The languages still pending are kept in
+        the workspace (C(journals/language_packs-<target>.json)), and running the module again once the database is at
+        the target installs only those.
+    type: str
+    choices: [update, skip]
+    default: update
+  language_packs_src:
+    description:
+      - A local folder holding the packs, for shops without access to PrestaShop's translation service. For each
+        locale, the first of C(sf-<locale>.zip) (the name of PrestaShop's own cache in C(translations/)),
+        C(<locale>.zip), or C(<target>/<locale>/<locale>.zip) (a mirror of the service) is used.
+      - When set, the translation service is not contacted.
+    type: path
+  language_packs_url:
+    description:
+      - Base URL of the translation service; a pack is fetched from C(<base>/<target>/<locale>/<locale>.zip), as
+        PrestaShop's C(Language::SF_LANGUAGE_PACK_URL) builds it.
+      - Defaults to C(https://i18n.prestashop-project.org/translations) (C(https://i18n.prestashop.com/translations)
+        for 1.7 targets), as the target's core uses.
+    type: str
   workspace:
     description:
       - Root of the workspaces on the host; the journal is in the shop's folder inside it.
@@ -99,15 +132,19 @@ attributes:
   check_mode:
     support: full
     details:
-      - Lists the files and statements that would run (resuming where a journal says a run stopped); writes
-        nothing, not even the workspace folder.
+      - Lists the files and statements that would run (resuming where a journal says a run stopped), the language
+        packs that would be fetched and from where, and whether API keys would be generated; writes nothing, not
+        even the workspace folder.
   diff_mode:
     support: full
     details:
-      - C(PS_VERSION_DB) before and after, and the migration files that run.
+      - C(PS_VERSION_DB) before and after, and the migration files that run; C(api_keys) when keys are generated
+        (the keys themselves are never shown).
 notes:
-  - Not done by this module yet; language packs (and mails) from PrestaShop's translation service, and the API keys
-    of 8.1 (a shop that has both keeps them; a shop without them gets a warning).
+  - Not done by this module yet; the mail templates the upgrade module regenerates for each language (unless it keeps
+    the mails), and the separate mails pack of 1.7 targets.
+  - PHP-FPM caches C(parameters.php) in its opcache; with C(opcache.validate_timestamps=0) reload PHP-FPM after
+    the keys were added.
   - PHP runs only for the callbacks; plain SQL goes through PyMySQL.
   - A SQL error other than the six PrestaShop tolerates always stops the run.
   - The callbacks run in the shop's own PHP and so reach the database its C(app/config/parameters.php) names; the
@@ -122,6 +159,13 @@ EXAMPLES = r"""
     shop_root: /var/www/shop
     migrations: /srv/prestashop/autoupgrade/upgrade
     target_version: 8.2.1
+
+- name: Offline shop; language packs from a local folder (sf-<locale>.zip files)
+  shopfleet.prestashop.upgrade_db:
+    shop_root: /var/www/shop
+    migrations: /srv/prestashop/autoupgrade/upgrade
+    target_version: 8.1.7
+    language_packs_src: /srv/prestashop/translations/8.1.7
 
 - name: What would run (files and statements)
   shopfleet.prestashop.upgrade_db:
@@ -168,6 +212,22 @@ post_steps:
   type: dict
   sample: {"recurrent_queries": 4, "cache_entries_removed": 42, "files_removed": ["config/xml/modules_list.xml"], "htaccess": "regenerated",
            "schema_update": "not asked"}
+language_packs:
+  description:
+    - One entry per language whose pack was handled by this run, with where it came from, the number of files written
+      and its status (V(installed), V(unchanged), V(failed) with an C(error), V(would install) in check mode).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"iso": "fr", "locale": "fr-FR", "source": "https://i18n.prestashop-project.org/translations/8.1.7/fr-FR/fr-FR.zip",
+            "status": "installed", "files_written": 212}]
+api_keys:
+  description:
+    - What the 8.1 API key step did; V(not needed) (target below 8.1.0), V(kept) (both keys present), V(generated),
+      V(would generate) (check mode), or C(no app/config/parameters.php).
+  returned: success
+  type: str
+  sample: kept
 journal:
   description: Path of the journal of this upgrade.
   returned: success
@@ -184,6 +244,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._db import DbError
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._dbupgrade import run, upgrade_argument_spec
+from ansible_collections.shopfleet.prestashop.plugins.module_utils._langpacks import langpacks_argument_spec
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._migrations import MigrationError
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._shop import ShopError, shop_argument_spec
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._workspace import WorkspaceError
@@ -192,6 +253,7 @@ from ansible_collections.shopfleet.prestashop.plugins.module_utils._workspace im
 def create_module() -> AnsibleModule:
     argument_spec = shop_argument_spec()
     argument_spec.update(upgrade_argument_spec())
+    argument_spec.update(langpacks_argument_spec())
     return AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 
 

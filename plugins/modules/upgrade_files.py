@@ -44,6 +44,9 @@ options:
   release_dir:
     description:
       - The unpacked release. Defaults to C(releases/<target_version>/release) in the shop's workspace.
+      - Its back-office folder is either already named like the shop's (as M(shopfleet.prestashop.release_unzip) leaves
+        it) or still C(admin/) (a release unzipped by hand, the "unzipped folder" route), which is then copied into
+        the shop's back-office folder; the release folder itself is never changed.
     type: path
   target_version:
     description:
@@ -195,6 +198,7 @@ from ansible_collections.shopfleet.prestashop.plugins.module_utils._shop import 
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._upgrade_files import (
     Applier,
     CopyRules,
+    ReleaseView,
     UpgradeFilesError,
     composer_modules_with_vendor,
     plan_copy,
@@ -245,8 +249,8 @@ def make_hasher(workers: int | None) -> Callable[[list[str]], dict[str, str | No
     return lambda paths: md5_many(paths, workers)
 
 
-def read_release(release_dir: str, wanted: str | None, admin_dir: str) -> tuple[str, dict[str, Any]]:
-    """(version, marker) of an unpacked release made for this shop's admin folder."""
+def read_release(release_dir: str, wanted: str | None, admin_dir: str) -> tuple[str, dict[str, Any], ReleaseView]:
+    """(version, marker, view as the shop will have it) of an unpacked release; its admin/ is the shop's back office."""
     if not os.path.isdir(release_dir):
         raise UpgradeFilesError(f"{release_dir} is not a folder: unpack the release first (release_unzip)")
     missing = missing_release_markers(release_dir)
@@ -258,9 +262,12 @@ def read_release(release_dir: str, wanted: str | None, admin_dir: str) -> tuple[
         raise UpgradeFilesError(f"cannot tell the version of the release in {release_dir}")
     if wanted and php_version_compare(version, wanted) != 0:
         raise UpgradeFilesError(f"{release_dir} holds PrestaShop {version}, not {wanted}")
-    if not os.path.isdir(os.path.join(release_dir, admin_dir)) or (admin_dir != "admin" and os.path.isdir(os.path.join(release_dir, "admin"))):
-        raise UpgradeFilesError(f"the release in {release_dir} has no {admin_dir}/ folder: unpack it with admin_dir={admin_dir} (release_unzip)")
-    return version, marker
+    has_shop_admin, has_admin = (os.path.isdir(os.path.join(release_dir, name)) for name in (admin_dir, "admin"))
+    if has_shop_admin and has_admin and admin_dir != "admin":
+        raise UpgradeFilesError(f"the release in {release_dir} has both admin/ and {admin_dir}/: unpack it again (release_unzip)")
+    if not (has_shop_admin or has_admin):
+        raise UpgradeFilesError(f"the release in {release_dir} has no back-office folder (admin/ or {admin_dir}/)")
+    return version, marker, ReleaseView(release_dir, admin_dir, admin_dir if has_shop_admin else "admin")
 
 
 def release_names(tree: str, marker: dict[str, Any]) -> dict[str, str]:
@@ -334,19 +341,19 @@ def build_plan(params: dict[str, Any]) -> dict[str, Any]:
     workspace = Workspace.for_shop(shop.root, params["workspace"])
     releases = os.path.join(workspace.root, "releases")
     tree = os.path.abspath(params["release_dir"] or os.path.join(releases, params["target_version"], "release"))
-    version, marker = read_release(tree, params["target_version"], shop.admin_dir)
+    version, marker, view = read_release(tree, params["target_version"], shop.admin_dir)
     hasher = make_hasher(params["workers"])
     rules = CopyRules(composer_modules=composer_modules_with_vendor(shop.root), update_default_theme=default_theme_setting(params, workspace))
     journal = os.path.join(workspace.journals, f"upgrade_files-{version}.json")
     # Once files were copied the shop declares the target: the version it came from is the journal's.
     previous = read_json(journal)
     from_version = previous.get("from_version") if isinstance(previous, dict) and previous.get("from_version") else shop.version
-    plan = plan_copy(tree, shop.root, rules, hasher)
+    plan = plan_copy(view, shop.root, rules, hasher)
     files, dirs, report = obsolete_lists(params, shop, from_version, version, releases, tree, marker, hasher, plan["warnings"])
-    removal = plan_obsolete(shop.root, files, dirs, rules, tree)
+    removal = plan_obsolete(shop.root, files, dirs, rules, view)
     plan.update(delete=removal["delete"], delete_dirs=removal["delete_dirs"])
     report["refused"] = removal["refused"]
-    plan.update(version=version, from_version=from_version, release_dir=tree, shop_root=shop.root, obsolete=report,
+    plan.update(version=version, from_version=from_version, release_dir=tree, view=view, shop_root=shop.root, obsolete=report,
                 composer_modules=sorted(rules.composer_modules), journal=journal, workspace=workspace.root)
     return plan
 
@@ -419,7 +426,7 @@ def run(module: AnsibleModule) -> dict[str, Any]:
         journal.start()
         if journal.resumed:
             remove_temp_files(plan["shop_root"])
-        applier = Applier(plan["release_dir"], plan["shop_root"], journal.record)
+        applier = Applier(plan["view"], plan["shop_root"], journal.record)
         applier.apply(plan)
         journal.finish()
         plan["obsolete"]["kept_dirs"] = applier.kept_dirs

@@ -44,7 +44,8 @@ def play(playbook: str, tmp_path: Path, hosts: dict[str, dict[str, Any]], materi
     extra_file = tmp_path / f"{playbook}-vars.json"
     extra_file.write_text(json.dumps({"upgrade_target_version": TO, "upgrade_archive": str(material["zip"]),
                                       "upgrade_migrations_src": str(material["migrations"]), "upgrade_workspace": str(tmp_path / "ws"),
-                                      "upgrade_report_dir": str(tmp_path / "reports"), "upgrade_health_check": False, **extra}))
+                                      "upgrade_report_dir": str(tmp_path / "reports"), "upgrade_health_check": False,
+                                      "upgrade_language_packs": "skip", **extra}))
     return run_playbook(REPO_ROOT / "playbooks" / f"{playbook}.yml", inventory=write_inventory(tmp_path, hosts), extra_vars_file=extra_file,
                         workdir=tmp_path, forks=forks, timeout=1800)
 

@@ -36,7 +36,9 @@ function shopfleet_test_pause($flag)
 
 
 def upgrade(shop: Any, workspace: Path, migrations: Path, check: bool = False, **options: Any) -> dict[str, Any]:
-    arguments = {"shop_root": str(shop.root), "workspace": str(workspace), "migrations": str(migrations), "target_version": "8.1.7", **options}
+    # Language packs have their own tests (test_upgrade_db_extras.py): these stay off the network.
+    arguments = {"shop_root": str(shop.root), "workspace": str(workspace), "migrations": str(migrations), "target_version": "8.1.7",
+                 "language_packs": "skip", **options}
     return run_module("upgrade_db", arguments, check=check, diff=True)
 
 
@@ -158,7 +160,8 @@ def test_a_run_killed_during_a_callback_resumes_and_ends_like_an_uninterrupted_o
     sql = migrations / "sql" / "8.1.7.sql"
     sql.write_text(sql.read_text().replace("/* PHP:shopfleet_fail_when_asked", f"/* PHP:shopfleet_test_pause('{flag}'); */;\n/* PHP:shopfleet_fail_when_asked"))
     (migrations / "php" / "shopfleet_test_pause.php").write_text(PAUSE_CALLBACK)
-    args = {"shop_root": str(shop.root), "workspace": str(tmp_path / "ws"), "migrations": str(migrations), "target_version": "8.1.7"}
+    args = {"shop_root": str(shop.root), "workspace": str(tmp_path / "ws"), "migrations": str(migrations), "target_version": "8.1.7",
+            "language_packs": "skip"}
 
     process = run_directly(args, tmp_path)
     deadline = time.monotonic() + 60

@@ -150,7 +150,24 @@ def test_a_release_for_another_admin_folder_or_version_is_refused(tmp_path: Path
     release = build_release(tmp_path / "target", TARGET)
     wrong_version = run_module("upgrade_files", {"shop_root": str(shop), "release_dir": str(release.tree), "target_version": "8.1.6"})
     assert wrong_version["failed"] is True and wrong_version["msg"] == f"{release.tree} holds PrestaShop {TARGET}, not 8.1.6"
-    not_renamed = run_module("upgrade_files", {"shop_root": str(shop), "release_dir": str(release.tree)})
-    assert not_renamed["failed"] is True and f"unpack it with admin_dir={ADMIN}" in not_renamed["msg"]
+    (release.tree / "admin").rename(release.tree / "admin-of-another-shop")
+    elsewhere = run_module("upgrade_files", {"shop_root": str(shop), "release_dir": str(release.tree)})
+    assert elsewhere["failed"] is True and elsewhere["msg"] == f"the release in {release.tree} has no back-office folder (admin/ or {ADMIN}/)"
     missing = run_module("upgrade_files", {"shop_root": str(shop), "workspace": str(tmp_path / "ws"), "target_version": TARGET})
     assert missing["failed"] is True and "unpack the release first" in missing["msg"]
+
+
+def test_a_release_unzipped_by_hand_fills_the_shops_back_office_folder_and_stays_as_it_was(tmp_path: Path) -> None:
+    shop = write_shop_tree(tmp_path / "shop", CURRENT, admin_dir=ADMIN).root
+    release = build_release(tmp_path / "target", TARGET)
+    release_before = {path.relative_to(release.tree).as_posix() for path in release.tree.rglob("*")}
+    args = {"shop_root": str(shop), "release_dir": str(release.tree), "workspace": str(tmp_path / "ws")}
+
+    done = run_module("upgrade_files", args)
+    assert not done.get("failed"), done.get("msg")
+    assert any(path.startswith(ADMIN + "/") for path in done["files"]["update"] + done["files"]["add"])
+    assert not any(path.startswith("admin/") for path in done["files"]["update"] + done["files"]["add"]) and not (shop / "admin").exists()
+    admin_file = next(path for path in (release.tree / "admin").rglob("*.php"))
+    assert (shop / ADMIN / admin_file.relative_to(release.tree / "admin")).read_bytes() == admin_file.read_bytes()
+    assert {path.relative_to(release.tree).as_posix() for path in release.tree.rglob("*")} == release_before
+    assert run_module("upgrade_files", args)["changed"] is False

@@ -7,6 +7,7 @@ the rerun changes nothing, a failed step is rolled back, and the fleet summary s
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -15,6 +16,7 @@ import pytest
 
 from harness.ansible import REPO_ROOT, run_module, run_playbook
 from harness.release import build_migrations, build_release
+from harness.served import add_catalogue, free_port, php_server
 from harness.shopdb import table_checksums
 
 FROM, TO = "8.1.5", "8.1.7"
@@ -40,7 +42,8 @@ def upgrade(tmp_path: Path, shops: dict[str, Any], material: dict[str, Path], *,
     extra = tmp_path / "upgrade-vars.json"
     extra.write_text(json.dumps({"upgrade_target_version": TO, "upgrade_archive": str(material["zip"]),
                                  "upgrade_migrations_src": str(material["migrations"]), "upgrade_workspace": str(tmp_path / "ws"),
-                                 "upgrade_report_dir": str(tmp_path / "reports"), "upgrade_health_check": False, **role_vars}))
+                                 "upgrade_report_dir": str(tmp_path / "reports"), "upgrade_health_check": False,
+                                 "upgrade_language_packs": "skip", **role_vars}))
     return run_playbook(REPO_ROOT / "playbooks" / "upgrade.yml", inventory=inventory(tmp_path, shops), extra_vars_file=extra,
                         workdir=tmp_path, check=check, diff=check)
 
@@ -78,8 +81,8 @@ def recap_changed(stdout: str) -> dict[str, int]:
     return {line.split()[0]: int(line.split("changed=")[1].split()[0]) for line in stdout.splitlines() if " changed=" in line and " ok=" in line}
 
 
-def test_check_mode_plans_and_changes_nothing_then_the_upgrade_runs_once(shop_factory: Callable[..., Any], release_material: dict[str, Path],
-                                                                          tmp_path: Path) -> None:
+def test_check_mode_plans_and_changes_nothing_then_the_upgrade_runs_once(
+        shop_factory: Callable[..., Any], release_material: dict[str, Path], tmp_path: Path) -> None:
     shop = shop_factory(FROM)
     before = state(shop)
 
@@ -121,6 +124,8 @@ def test_a_failed_step_is_rolled_back_and_the_host_fails(shop_factory: Callable[
     assert "UpgradeDb failed" in failed.stdout and "Rolled back to backup" in failed.stdout
     fetched = list((tmp_path / "reports" / "logs" / "lyon").iterdir())
     assert any(path.suffix == ".txt" for path in fetched), fetched
+    step_log = next(path for path in fetched if path.name.endswith("-upgrade_db.log")).read_text()
+    assert step_log.startswith("upgrade_db: FAILED") and TO in step_log
     report = json.loads(next(path for path in fetched if path.suffix == ".json").read_text())
     assert report["status"] == "failed" and report["steps"]["upgrade_db"]["status"] == "failed"
 
@@ -128,3 +133,31 @@ def test_a_failed_step_is_rolled_back_and_the_host_fails(shop_factory: Callable[
     fixed = upgrade(tmp_path, {"lyon": shop}, release_material)
     assert fixed.returncode == 0, fixed.stdout[-4000:]
     assert summary(tmp_path)["lyon"]["result"] in ("success", "success_with_warnings")
+
+
+def test_a_page_the_upgrade_broke_fails_the_shop_and_it_is_rolled_back(
+        shop_factory: Callable[..., Any], release_material: dict[str, Path], tmp_path: Path) -> None:
+    shop = shop_factory(FROM, admin_dir="admin417qwzkeprxhtyvm")
+    port = free_port()
+    add_catalogue(shop, port)
+    broken_release = tmp_path / "broken-release"
+    shutil.copytree(release_material["tree"], broken_release)
+    index = broken_release / "index.php"
+    index.write_text(index.read_text().replace("<?php", "<?php\nshopfleet_function_removed_by_the_upgrade();", 1))
+
+    with php_server(shop.root, port, display_errors=True):
+        before = state(shop)
+        failed = upgrade(tmp_path, {"nantes": shop}, release_material, upgrade_archive="", upgrade_release_dir=str(broken_release),
+                         upgrade_health_check=True)
+        assert failed.returncode != 0
+        row = summary(tmp_path)["nantes"]
+        assert (row["result"], row["failed_step"]) == ("failed_rolled_back", "Health"), row
+        assert "home: was fine, now broken: php_error" in row["error"]
+        files, tables = state(shop)
+        assert without_cache(files) == without_cache(before[0]) and tables == before[1]
+
+        healthy = upgrade(tmp_path, {"nantes": shop}, release_material, upgrade_health_check=True)
+        assert healthy.returncode == 0, healthy.stdout[-4000:]
+        report = json.loads(Path(summary(tmp_path)["nantes"]["report"]).read_text())
+        health = report["steps"]["health"]
+        assert (health["status"], health["details"]["broken"], health["details"]["regressions"]) == ("unchanged", 0, 0), health
