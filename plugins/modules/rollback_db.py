@@ -195,6 +195,15 @@ mismatches:
   type: list
   elements: str
   sample: []
+stale_journals_removed:
+  description:
+    - Journals of database upgrades (C(upgrade_db-*.json), C(language_packs-*.json)) removed once the database is the
+      backup's, so that the next upgrade runs every statement again instead of resuming after ones the restore undid.
+      In check mode, the ones that would be removed.
+  returned: success
+  type: list
+  elements: str
+  sample: ["/var/lib/shopfleet/var-www-shop-1a2b3c4d/journals/upgrade_db-8.1.5-8.1.7.json"]
 resumed:
   description: Whether this run went on from an interrupted one (its journal was there).
   returned: always
@@ -212,6 +221,7 @@ duration_s:
   sample: 12.5
 """
 
+import glob
 import os
 import queue
 import re
@@ -829,15 +839,38 @@ def run(module: AnsibleModule) -> dict[str, Any]:
                or actions["triggers"]["restore"] or actions["triggers"]["drop"])
     for item in actions["kept_extra"]:
         module.warn(f"{item['name']} is not in the backup and was kept (drop_extra=false)")
-    if not pending or module.check_mode:
-        return result(plan, actions, bool(pending), None)
-    done = apply(plan, actions, module.params, module.get_bin_path("zstd"))
-    for warning in done["warnings"]:
-        module.warn(warning)
-    outcome = result(plan, actions, True, done)
-    if done["mismatches"]:
-        raise VerifyError(outcome)
+    if module.check_mode:
+        outcome = result(plan, actions, bool(pending) or bool(stale_upgrade_journals(plan["workspace"])), None)
+        outcome["stale_journals_removed"] = stale_upgrade_journals(plan["workspace"])
+        return outcome
+    if not pending:
+        outcome = result(plan, actions, False, None)
+    else:
+        done = apply(plan, actions, module.params, module.get_bin_path("zstd"))
+        for warning in done["warnings"]:
+            module.warn(warning)
+        outcome = result(plan, actions, True, done)
+        if done["mismatches"]:
+            raise VerifyError(outcome)
+    outcome["stale_journals_removed"] = remove_stale_upgrade_journals(plan["workspace"])
+    outcome["changed"] = outcome["changed"] or bool(outcome["stale_journals_removed"])
     return outcome
+
+
+# Progress of database upgrades that the restored database no longer reflects: a later upgrade_db must start over,
+# not resume after statements the restore undid.
+STALE_AFTER_RESTORE = ("upgrade_db-*.json", "language_packs-*.json")
+
+
+def stale_upgrade_journals(workspace: Workspace) -> list[str]:
+    return sorted(path for pattern in STALE_AFTER_RESTORE for path in glob.glob(os.path.join(glob.escape(workspace.journals), pattern)))
+
+
+def remove_stale_upgrade_journals(workspace: Workspace) -> list[str]:
+    removed = stale_upgrade_journals(workspace)
+    for path in removed:
+        os.unlink(path)
+    return removed
 
 
 class VerifyError(Exception):

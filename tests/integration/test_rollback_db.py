@@ -180,6 +180,23 @@ def test_tables_the_backup_left_out_stay_as_they_are_and_a_myisam_table_comes_ba
     assert now["ps_guest"] == changed["ps_guest"] and now["ps_log"] == changed["ps_log"]
 
 
+def test_journals_of_a_database_upgrade_the_restore_undid_are_removed(shop_factory: Any, tmp_path: Path) -> None:
+    shop = shop_factory("8.1.5")
+    workspace = tmp_path / "ws"
+    made = run_direct("backup_db", args(shop, workspace, name="before-upgrade"), tmp_path)
+    journals = Path(made["path"]).parents[1] / "journals"
+    journals.mkdir(mode=0o700, exist_ok=True)
+    stale = journals / "upgrade_db-8.1.5-8.1.7.json"
+    stale.write_text(json.dumps({"status": "failed", "done": {"8.1.7.sql": 9}}))
+    kept = journals / "upgrade_files-8.1.7.json"
+    kept.write_text("{}")
+
+    restored = run_direct("rollback_db", args(shop, workspace, name="before-upgrade"), tmp_path)
+    assert restored["changed"] is True and restored["replaced"] == [] and restored["stale_journals_removed"] == [str(stale)]
+    assert not stale.exists() and kept.exists()
+    assert run_direct("rollback_db", args(shop, workspace, name="before-upgrade"), tmp_path)["changed"] is False
+
+
 @pytest.mark.slow
 def test_a_rollback_killed_midway_ends_like_an_uninterrupted_one_when_run_again(shop_factory: Any, tmp_path: Path) -> None:
     shop = shop_factory("8.1.5", scale=2)

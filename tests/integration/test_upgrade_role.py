@@ -122,6 +122,8 @@ def test_a_failed_step_is_rolled_back_and_the_host_fails(shop_factory: Callable[
     files, tables = state(shop)
     assert without_cache(files) == without_cache(before[0]) and tables == before[1]
     assert "UpgradeDb failed" in failed.stdout and "Rolled back to backup" in failed.stdout
+    # The database is the backup's again: the next run must run every migration statement, not resume mid-file.
+    assert not list((tmp_path / "ws").rglob("upgrade_db-*.json"))
     fetched = list((tmp_path / "reports" / "logs" / "lyon").iterdir())
     assert any(path.suffix == ".txt" for path in fetched), fetched
     step_log = next(path for path in fetched if path.name.endswith("-upgrade_db.log")).read_text()
