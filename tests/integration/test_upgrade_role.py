@@ -6,6 +6,7 @@ the rerun changes nothing, a failed step is rolled back, and the fleet summary s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sys
@@ -15,6 +16,7 @@ from typing import Any, Callable
 import pytest
 
 from harness.ansible import REPO_ROOT, run_module, run_playbook
+from harness.httpserver import HttpServer
 from harness.release import build_migrations, build_release
 from harness.served import add_catalogue, free_port, php_server
 from harness.shopdb import table_checksums
@@ -163,3 +165,25 @@ def test_a_page_the_upgrade_broke_fails_the_shop_and_it_is_rolled_back(
         report = json.loads(Path(summary(tmp_path)["nantes"]["report"]).read_text())
         health = report["steps"]["health"]
         assert (health["status"], health["details"]["broken"], health["details"]["regressions"]) == ("unchanged", 0, 0), health
+
+
+def test_the_channel_route_downloads_once_on_the_controller_and_copies_to_each_shop(
+        shop_factory: Callable[..., Any], release_material: dict[str, Path], tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    shutil.copy(release_material["zip"], mirror / f"prestashop_{TO}.zip")
+    zip_bytes = (mirror / f"prestashop_{TO}.zip").read_bytes()
+    shops = {"paris": shop_factory(FROM), "lyon": shop_factory(FROM)}
+    with HttpServer(mirror) as server:
+        (mirror / "releases.json").write_text(json.dumps([{
+            "version": TO, "stability": "stable", "php_min_version": "7.2.5", "php_max_version": "8.3",
+            "zip_download_url": server.url(f"prestashop_{TO}.zip"), "zip_md5": hashlib.md5(zip_bytes).hexdigest()}]))
+        done = upgrade(tmp_path, shops, release_material, upgrade_archive="", upgrade_channel="minor",
+                       upgrade_metadata_url=server.url("releases.json"), upgrade_controller_cache=str(tmp_path / "controller-cache"),
+                       upgrade_batch=["100%"])
+        downloads = server.gets(f"prestashop_{TO}.zip")
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert len(downloads) == 1
+    assert sorted(summary(tmp_path)) == ["lyon", "paris"] and all(row["result"].startswith("success") for row in summary(tmp_path).values())
+    copies = sorted((tmp_path / "ws").rglob(f"releases/{TO}/prestashop_{TO}.zip"))
+    assert len(copies) == 2 and all(copy.read_bytes() == zip_bytes for copy in copies)
