@@ -14,12 +14,15 @@ COLLECTION_LINK="$REPO_ROOT/.build/collections/ansible_collections/shopfleet/pre
 
 # The harness runs a private MariaDB and real PHP; zstd/zip/unzip pack and unpack release archives and backups.
 # git and rsync build the sanity copy, shellcheck lets the sanity test of that name run instead of skipping;
-# python3-venv is what a Debian python3.11 needs for `-m venv`.
+# python3-venv is what a Debian python3.11 needs for `-m venv`. openssh-server and sudo run the SSH test fleet
+# (tests/harness/sshfleet.py); python3-pymysql and python3-requests are what the modules need in the python3 of a
+# shop host (PyMySQL; requests for shop_health).
 APT_PACKAGES=(
     mariadb-server mariadb-client
     php-cli php-mysql php-xml php-intl php-gd php-zip php-curl php-mbstring php-bcmath
     zip unzip zstd
     git rsync python3-venv shellcheck
+    openssh-server sudo python3-pymysql python3-requests
 )
 
 # ansible-core 2.20 and later need Python 3.12; 3.11 is the fallback and gets the last core that supports it.
