@@ -26,6 +26,9 @@ DEFAULT_ROOT_FOR_USERS = "~/.local/share/shopfleet"
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 PARTIAL_MARK = ".part-"
+# The upgrade role's record of a run under way (upgrade_config writes it, upgrade_check reads it, upgrade_complete
+# removes it): while it exists, a rerun to the same target resumes with the same backup.
+UPGRADE_RUN_FILE = "upgrade-run.json"
 
 # Our default backup names, as PrestaShop's upgrade module names its own: V<version>_<YYYYmmdd-HHMMSS>-<hex>.
 BACKUP_NAME_PATTERN = re.compile(r"^V(?P<version>[0-9][0-9A-Za-z.\-]*)_(?P<date>[0-9]{8}-[0-9]{6})-(?P<hex>[0-9a-f]{1,8})$")

@@ -178,7 +178,8 @@ unfinished_run:
   description:
     - The record of an upgrade run of the C(upgrade) role that did not finish (C(upgrade-run.json) in the shop's
       workspace - its target, backup name and start), V(null) when there is none. The role resumes it with the same
-      backup instead of backing up a half-upgraded shop.
+      backup instead of backing up a half-upgraded shop. During such a run to the same target, code and database
+      disagreeing (C(version_match)) is a warning, not a blocking item - rerunning the upgrade is the repair.
   returned: success
   type: dict
   sample: {"target_version": "8.1.7", "from_version": "8.1.5", "backup_name": "V8.1.5_20241120-101010", "started": "2024-11-20T10:10:10Z"}
@@ -228,12 +229,16 @@ from ansible_collections.shopfleet.prestashop.plugins.module_utils._shop import 
     shops,
 )
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._version import php_version_compare
-from ansible_collections.shopfleet.prestashop.plugins.module_utils._workspace import Workspace, WorkspaceError, read_json, workspace_argument_spec
+from ansible_collections.shopfleet.prestashop.plugins.module_utils._workspace import (
+    UPGRADE_RUN_FILE,
+    Workspace,
+    WorkspaceError,
+    read_json,
+    workspace_argument_spec,
+)
 
 # Left out of the size of a files backup, as backup_files leaves them out.
 _NOT_BACKED_UP = ("var/cache", "app/cache", "cache/smarty/compile", "cache/smarty/cache", "img/tmp")
-# Written by the upgrade role before it backs up the shop, removed when the run ends (success or rollback).
-UNFINISHED_RUN_FILE = "upgrade-run.json"
 
 
 def create_module() -> AnsibleModule:
@@ -370,8 +375,17 @@ def disk_plan(root: str, workspace: Workspace, backup: bool, shop_bytes: int, db
 
 
 def unfinished_run(workspace: Workspace) -> dict[str, Any] | None:
-    document = read_json(os.path.join(workspace.root, UNFINISHED_RUN_FILE))
+    document = read_json(os.path.join(workspace.root, UPGRADE_RUN_FILE))
     return document if isinstance(document, dict) and document.get("target_version") else None
+
+
+def resumable(item: dict[str, Any], unfinished: dict[str, Any]) -> dict[str, Any]:
+    """Code and database disagree in the middle of an upgrade to this very target: rerunning it is the repair."""
+    if item["name"] != "version_match" or item["status"] != "blocking":
+        return item
+    return {**item, "status": "warning",
+            "message": f"an upgrade from {unfinished.get('from_version')} to {unfinished['target_version']} did not finish "
+                       f"({item['message'].split(' (')[0]}): running it again resumes it with backup {unfinished.get('backup_name')}"}
 
 
 def run(module: AnsibleModule) -> dict[str, Any]:
@@ -397,6 +411,9 @@ def run(module: AnsibleModule) -> dict[str, Any]:
         "disk": disk_plan(files.root, workspace, backup, shop_bytes, database["db_bytes"], target),
     }
     items = checklist(facts)
+    unfinished = unfinished_run(workspace)
+    if unfinished and target["version"] and unfinished.get("target_version") == target["version"]:
+        items = [resumable(item, unfinished) for item in items]
     needed = target["version"] is not None and any(
         php_version_compare(target["version"], have) > 0 for have in (files.version, database["db_version"]) if have)
     blocked = blocking(items, module.params["ignore_checks"])
@@ -406,7 +423,7 @@ def run(module: AnsibleModule) -> dict[str, Any]:
         "upgrade_needed": needed, "channel": options["channel"], "release": target["release"], "skipped_releases": target["skipped"],
         "checklist": items, "blocking": [entry["name"] for entry in blocked], "ignored": module.params["ignore_checks"],
         "disk": facts["disk"], "workspace": {"root": workspace.root, "backups": workspace.backups},
-        "unfinished_run": unfinished_run(workspace), **steps,
+        "unfinished_run": unfinished, **steps,
     }
     downgrade = target["version"] is not None and php_version_compare(target["version"], files.version) < 0
     if blocked and (needed or downgrade) and module.params["fail_on_blocking"]:

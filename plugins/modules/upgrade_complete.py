@@ -67,6 +67,13 @@ options:
       - Keep the unpacked release in the workspace.
     type: bool
     default: false
+  close_run:
+    description:
+      - Remove the record of the run under way (C(upgrade-run.json), see M(shopfleet.prestashop.upgrade_config)'s
+        O(shopfleet.prestashop.upgrade_config#module:run)), so that a later run starts afresh with a new backup.
+      - By default it is removed when the upgrade succeeded and kept when it did not (a rerun resumes); the
+        C(upgrade) role sets V(true) after a rollback.
+    type: bool
 attributes:
   check_mode:
     support: full
@@ -164,6 +171,7 @@ from ansible_collections.shopfleet.prestashop.plugins.module_utils._shop import 
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._step_results import StepResultError, parse_started, read_text, summarize_step
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._version import php_version_compare
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._workspace import (
+    UPGRADE_RUN_FILE,
     Workspace,
     WorkspaceError,
     atomic_write,
@@ -192,6 +200,7 @@ def create_module() -> AnsibleModule:
         started={"type": "str"},
         warnings={"type": "list", "elements": "str", "default": []},
         keep_release={"type": "bool", "default": False},
+        close_run={"type": "bool"},
     )
     return AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 
@@ -368,6 +377,10 @@ def run(params: dict[str, Any], check_mode: bool, now: float) -> dict[str, Any]:
     workspace = Workspace.for_shop(shop_root, params["workspace"], params["backup_dir"])
     cleanup = plan_cleanup(workspace, version, params["keep_release"])
     report = build_report(shop_root, version, params, started, ordered_steps(params["results"]), read_shop_now(params, shop_root))
+    close_run = params["close_run"] if params["close_run"] is not None else report["status"].startswith("success")
+    run_record = os.path.join(workspace.root, UPGRADE_RUN_FILE)
+    if close_run and os.path.lexists(run_record):
+        cleanup["remove"].append(run_record)
     text = render_text(report)
     paths = report_paths(workspace, version, started, now)
     logs = step_logs(workspace, version, started, now, params["results"], report["steps"])

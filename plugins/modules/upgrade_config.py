@@ -91,6 +91,30 @@ options:
       - Root of the workspaces on the host; the options are C(upgrade-config.json) in the shop's own folder inside it.
       - Defaults to C(/var/lib/shopfleet) as root, C(~/.local/share/shopfleet) otherwise.
     type: path
+  run:
+    description:
+      - Also record the upgrade run under way, as C(upgrade-run.json) next to the options (0600) - the C(upgrade) role
+        gives its target, the version it started from, the name of its backup and when it began. While the record
+        exists, M(shopfleet.prestashop.upgrade_check) returns it as RV(shopfleet.prestashop.upgrade_check#module:unfinished_run)
+        and a rerun resumes with the same backup; M(shopfleet.prestashop.upgrade_complete) removes it when the run ends.
+    type: dict
+    suboptions:
+      target_version:
+        description: The version the run goes to.
+        type: str
+        required: true
+      from_version:
+        description: The version the shop had when the run began.
+        type: str
+        required: true
+      backup_name:
+        description: The name of the run's backup.
+        type: str
+        required: true
+      started:
+        description: When the run began (ISO 8601).
+        type: str
+        required: true
 attributes:
   check_mode:
     support: full
@@ -135,6 +159,11 @@ path:
   returned: success
   type: str
   sample: /var/lib/shopfleet/var-www-shop-1a2b3c4d/upgrade-config.json
+run_path:
+  description: The record of the run under way, when O(run) was given.
+  returned: when O(run) is given
+  type: str
+  sample: /var/lib/shopfleet/var-www-shop-1a2b3c4d/upgrade-run.json
 """
 
 import json
@@ -145,6 +174,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._shop import ShopError, inspect_files, shop_argument_spec
 from ansible_collections.shopfleet.prestashop.plugins.module_utils._workspace import (
+    UPGRADE_RUN_FILE,
     Workspace,
     WorkspaceError,
     atomic_write,
@@ -175,6 +205,9 @@ _TRUE = ("1", "true", "on", "yes")
 _FALSE = ("0", "false", "off", "no", "")
 
 
+RUN_KEYS = ("target_version", "from_version", "backup_name", "started")
+
+
 def create_module() -> AnsibleModule:
     argument_spec = shop_argument_spec(database=False)
     argument_spec.update(
@@ -188,6 +221,7 @@ def create_module() -> AnsibleModule:
         import_from={"type": "path"},
         export_to={"type": "path"},
         workspace={"type": "path"},
+        run={"type": "dict", "options": {name: {"type": "str", "required": True} for name in RUN_KEYS}},
         **{name: {"type": "bool"} for name in BOOLEAN_OPTIONS},
     )
     return AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -296,8 +330,16 @@ def run(module: AnsibleModule) -> dict[str, Any]:
             write_json(path, {"format": CONFIG_FORMAT, "shop_root": files.root, "options": config})
         if write_export:
             atomic_write(export_path, export)
-    return {"changed": write_config or write_export, "config": config, "changed_keys": changed_keys, "path": path,
-            "diff": {"before": before if stored is not None else {}, "after": config}}
+    result = {"changed": write_config or write_export, "config": config, "changed_keys": changed_keys, "path": path,
+              "diff": {"before": before if stored is not None else {}, "after": config}}
+    if module.params["run"]:
+        result["run_path"] = os.path.join(workspace.root, UPGRADE_RUN_FILE)
+        if read_json(result["run_path"]) != module.params["run"]:
+            result["changed"] = True
+            if not module.check_mode:
+                ensure_private_dir(workspace.root)
+                write_json(result["run_path"], module.params["run"])
+    return result
 
 
 def _content(path: str) -> bytes | None:

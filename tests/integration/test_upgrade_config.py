@@ -59,3 +59,21 @@ def test_an_unreadable_import_is_one_clear_error(shop_factory: Any, tmp_path: Pa
     (tmp_path / "broken.json").write_text("{not json")
     result = configure(shop_factory("8.1.5"), tmp_path / "ws", import_from=str(tmp_path / "broken.json"))
     assert result["failed"] is True and result["msg"].startswith(f"cannot read {tmp_path / 'broken.json'}: ")
+
+
+def test_the_run_under_way_is_recorded_once_and_upgrade_check_sees_it(shop_factory: Any, tmp_path: Path) -> None:
+    shop = shop_factory("8.1.5")
+    run = {"target_version": "8.1.7", "from_version": "8.1.5", "backup_name": "V8.1.5_20261121-101010-0a1b2c3d", "started": "2026-11-21T10:10:10Z"}
+    predicted = configure(shop, tmp_path / "ws", check=True, run=run)
+    assert predicted["changed"] is True and not Path(predicted["run_path"]).exists()
+
+    recorded = configure(shop, tmp_path / "ws", run=run)
+    assert recorded["changed"] is True and json.loads(Path(recorded["run_path"]).read_text()) == run
+    assert stat.S_IMODE(os.stat(recorded["run_path"]).st_mode) == 0o600
+    assert configure(shop, tmp_path / "ws", run=run)["changed"] is False
+    release_list = tmp_path / "releases.json"
+    release_list.write_text(json.dumps([{"version": "8.1.7", "stability": "stable", "php_min_version": "7.2.5", "php_max_version": "8.3",
+                                         "zip_download_url": "https://mirror.invalid/prestashop_8.1.7.zip", "zip_md5": "0" * 32}]))
+    seen = run_module("upgrade_check", {"shop_root": str(shop.root), "workspace": str(tmp_path / "ws"), "channel": "minor",
+                                        "metadata_url": str(release_list), "fail_on_blocking": False})
+    assert seen.get("unfinished_run") == run, seen.get("msg")

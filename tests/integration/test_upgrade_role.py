@@ -187,3 +187,27 @@ def test_the_channel_route_downloads_once_on_the_controller_and_copies_to_each_s
     assert sorted(summary(tmp_path)) == ["lyon", "paris"] and all(row["result"].startswith("success") for row in summary(tmp_path).values())
     copies = sorted((tmp_path / "ws").rglob(f"releases/{TO}/prestashop_{TO}.zip"))
     assert len(copies) == 2 and all(copy.read_bytes() == zip_bytes for copy in copies)
+
+
+def test_a_run_stopped_on_error_resumes_with_its_own_backup_once_the_cause_is_fixed(
+        shop_factory: Callable[..., Any], release_material: dict[str, Path], tmp_path: Path) -> None:
+    shop = shop_factory(FROM)
+    set_fail_switch(shop, TO)
+
+    stopped = upgrade(tmp_path, {"rennes": shop}, release_material, upgrade_on_error="stop")
+    assert stopped.returncode != 0
+    row = summary(tmp_path)["rennes"]
+    assert (row["result"], row["failed_step"]) == ("failed", "UpgradeDb") and row["rollback_error"] is None
+    records = list((tmp_path / "ws").rglob("upgrade-run.json"))
+    assert len(records) == 1 and json.loads(records[0].read_text())["backup_name"] == row["backup"]
+    backups_before = sorted(path.name for path in records[0].parent.joinpath("backups").iterdir())
+
+    set_fail_switch(shop, None)
+    resumed = upgrade(tmp_path, {"rennes": shop}, release_material)
+    assert resumed.returncode == 0, resumed.stdout[-4000:]
+    row_after = summary(tmp_path)["rennes"]
+    assert row_after["result"].startswith("success") and row_after["backup"] == row["backup"] and row_after["from"] == FROM
+    assert sorted(path.name for path in records[0].parent.joinpath("backups").iterdir()) == backups_before
+    assert not records[0].exists()
+    info = run_module("shop_info", {"shop_root": str(shop.root)})
+    assert (info["version"], info["db_version"]) == (TO, TO)
