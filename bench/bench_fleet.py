@@ -118,7 +118,7 @@ def bench_one(count: int, forks: int, context: dict[str, Any]) -> tuple[Run, Run
         "upgrade_target_version": TO, "upgrade_metadata_url": context["metadata_url"], "upgrade_download_on": "controller",
         "upgrade_controller_cache": str(context["work"] / "cache"), "upgrade_migrations_src": str(context["migrations"]),
         "upgrade_workspace": str(fleet.home / label / "ws"), "upgrade_report_dir": str(work / "reports"), "upgrade_health_check": False,
-        "upgrade_batch": context["batch"]}))
+        "upgrade_language_packs": "skip", "upgrade_batch": context["batch"]}))
     playbook = context["collections"] / "ansible_collections/shopfleet/prestashop/playbooks/upgrade.yml"
     try:
         first = timed_upgrade(playbook, inventory, variables, context["env"], forks, work)

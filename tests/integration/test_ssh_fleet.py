@@ -257,7 +257,8 @@ def test_upgrade_db_runs_php_callbacks_on_the_host(controller: Controller, fleet
     shop = fleet_shop("8.1.5", "shop", ps_version_db="8.1.5")
     migrations = build_migrations(host_dir / "autoupgrade", MIGRATION_VERSIONS)
     chown_tree(host_dir, fleet.user)
-    arguments = {"shop": {"shop_root": str(shop.root), "workspace": str(host_dir / "ws"), "migrations": str(migrations), "target_version": "8.1.7"}}
+    arguments = {"shop": {"shop_root": str(shop.root), "workspace": str(host_dir / "ws"), "migrations": str(migrations), "target_version": "8.1.7",
+                          "language_packs": "skip"}}
 
     done = succeeded(controller.module("upgrade_db", arguments))["shop"]
     assert done["changed"] is True and [entry["name"] for entry in done["migrations"]] == ["8.1.7", "8.1.7-catchup"]
@@ -319,7 +320,8 @@ def test_the_upgrade_playbook_downloads_once_on_the_controller_and_upgrades_thre
         (tmp_path / "mirror" / "releases.json").write_text(json.dumps(releases))
         variables = {"upgrade_target_version": "8.1.7", "upgrade_metadata_url": mirror.url("releases.json"), "upgrade_download_on": "controller",
                      "upgrade_controller_cache": str(tmp_path / "cache"), "upgrade_migrations_src": str(migrations),
-                     "upgrade_workspace": str(host_dir / "ws"), "upgrade_report_dir": str(tmp_path / "reports"), "upgrade_health_check": False}
+                     "upgrade_workspace": str(host_dir / "ws"), "upgrade_report_dir": str(tmp_path / "reports"), "upgrade_health_check": False,
+                     "upgrade_language_packs": "skip"}
         done = controller.playbook("upgrade", shops, variables)
         assert done.returncode == 0, done.stdout[-6000:]
         assert all(row["result"] in ("success", "success_with_warnings") for row in summary(tmp_path)), summary(tmp_path)
