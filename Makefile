@@ -8,6 +8,7 @@
 #   make lint         ansible-lint, antsibull-changelog lint, antsibull-docs lint-collection-docs
 #   make build        ansible-galaxy collection build into .build/dist and a check of the tarball's contents
 #   make demo         hacking/demo.py
+#   make e2e          real shops installed, upgraded and rolled back (needs PRESTASHOP_RELEASES and PRESTASHOP_AUTOUPGRADE)
 #   make clean        remove .build and test output (keeps .venv)
 #
 # Pass pytest options with PYTEST_ARGS, e.g. make unit PYTEST_ARGS='-k shop_info -x'.
@@ -27,7 +28,7 @@ STAGE := hacking/stage.sh
 PYTEST := $(VENV)/bin/pytest
 PYTEST_ARGS ?=
 
-.PHONY: test deps pytest unit integration sanity lint ansible-lint changelog-lint docs-lint build demo clean
+.PHONY: test deps pytest unit integration e2e sanity lint ansible-lint changelog-lint docs-lint build demo clean
 
 test: deps pytest sanity lint build
 
@@ -42,6 +43,9 @@ unit: deps
 
 integration: deps
 	@$(STAGE) integration $(PYTEST) $(PYTEST_ARGS) tests/integration
+
+e2e: deps
+	@$(STAGE) e2e $(PYTEST) $(PYTEST_ARGS) tests/e2e
 
 sanity: deps
 	@$(STAGE) sanity hacking/sanity.sh

@@ -416,6 +416,10 @@ def _run_connected(module: AnsibleModule, files: Any, params: Any, workspace: Wo
     remove_partials(workspace.journals)
     journal = journal or new_journal(from_version, target, names)
     save_journal(path, journal)
+    # The old version's class index and container would be loaded by the new code the callbacks boot (8.0 writes
+    # 'path' => '' where 8.1's autoloader then requires the shop root): they go before the first callback.
+    result["pre_steps"] = {"files_removed": remove_obsolete_files(files.root, None),
+                           "cache_entries_removed": clear_caches(files.root) if module.params["clear_cache"] else 0}
     runner = PhpRunner(module.params["php"], write_runner(module.tmpdir), {
         "shop_root": files.root, "admin_dir": files.admin_dir, "upgrade_dir": located["upgrade_dir"],
         "install_dir": located["install_dir"], "target_version": target, "boot_kernel": module.params["boot_kernel"]})

@@ -186,9 +186,15 @@ release_diff:
     changed_files:
       description: How many files both releases have with different contents.
       type: int
+duration_s:
+  description: Seconds the module took.
+  returned: success
+  type: float
+  sample: 2.5
 """
 
 import os
+import time
 from typing import Any, Callable
 
 from ansible.module_utils.basic import AnsibleModule
@@ -338,11 +344,13 @@ def release_diff(current: dict[str, Any], target: dict[str, Any], shop_root: str
 
 
 def main() -> None:
+    started = time.monotonic()
     module = create_module()
     try:
         result = run(module)
     except (ReleaseError, ShopError, HashingError, WorkspaceError) as exc:
         module.fail_json(msg=str(exc))
+    result.setdefault("duration_s", round(time.monotonic() - started, 3))
     module.exit_json(**result)
 
 

@@ -104,9 +104,15 @@ snapshot:
   returned: success
   type: str
   sample: /var/lib/shopfleet/var-www-shop-1a2b3c4d/maintenance.json
+duration_s:
+  description: Seconds the module took.
+  returned: success
+  type: float
+  sample: 2.5
 """
 
 import os
+import time
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -252,6 +258,7 @@ def run(module: AnsibleModule) -> dict[str, Any]:
 
 
 def main() -> None:
+    started = time.monotonic()
     module = create_module()
     try:
         result = run(module)
@@ -259,6 +266,7 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     if not module._diff:
         result.pop("diff")
+    result.setdefault("duration_s", round(time.monotonic() - started, 3))
     module.exit_json(**result)
 
 

@@ -203,6 +203,11 @@ attempts:
   description: HTTP requests made for the zip (more than 1 when it was resumed within the run).
   returned: success
   type: int
+duration_s:
+  description: Seconds the module took.
+  returned: success
+  type: float
+  sample: 2.5
 """
 
 import hashlib
@@ -494,6 +499,7 @@ def download_zip(plan: dict[str, Any], settings: HttpSettings, params: dict[str,
 
 
 def main() -> None:
+    started = time.monotonic()
     module = create_module()
     try:
         result = run(module)
@@ -501,6 +507,7 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     except OSError as exc:
         module.fail_json(msg=f"writing the release failed: {exc}")
+    result.setdefault("duration_s", round(time.monotonic() - started, 3))
     module.exit_json(**result)
 
 

@@ -151,11 +151,17 @@ bytes:
   description: Total size of the release's files.
   returned: success
   type: int
+duration_s:
+  description: Seconds the module took.
+  returned: success
+  type: float
+  sample: 2.5
 """
 
 import os
 import secrets
 import shutil
+import time
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -370,6 +376,7 @@ def _swap_in(staging: str, dest: str) -> None:
 
 
 def main() -> None:
+    started = time.monotonic()
     module = create_module()
     try:
         result = run(module)
@@ -377,6 +384,7 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     except OSError as exc:
         module.fail_json(msg=f"unpacking {module.params['archive']} failed: {exc}")
+    result.setdefault("duration_s", round(time.monotonic() - started, 3))
     module.exit_json(**result)
 
 

@@ -78,9 +78,15 @@ count:
   description: How many files that is.
   returned: success
   type: int
+duration_s:
+  description: Seconds the module took.
+  returned: success
+  type: float
+  sample: 2.5
 """
 
 import os
+import time
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -132,6 +138,7 @@ def run(module: AnsibleModule) -> dict[str, Any]:
 
 
 def main() -> None:
+    started = time.monotonic()
     module = create_module()
     try:
         result = run(module)
@@ -141,6 +148,7 @@ def main() -> None:
         module.fail_json(msg=f"removing the samples failed: {exc}")
     if not module._diff:
         result.pop("diff")
+    result.setdefault("duration_s", round(time.monotonic() - started, 3))
     module.exit_json(**result)
 
 

@@ -346,9 +346,15 @@ summary:
   returned: always
   type: str
   sample: "6 pages: 5 ok, 1 broken, 0 in maintenance. 1 regression: product: was fine, now broken: http_error: HTTP 500"
+duration_s:
+  description: Seconds the module took.
+  returned: success
+  type: float
+  sample: 2.5
 """
 
 import os
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -607,11 +613,13 @@ def run(module: AnsibleModule) -> tuple[bool, dict[str, Any]]:
 
 
 def main() -> None:
+    started = time.monotonic()
     module = create_module()
     try:
         failed, result = run(module)
     except (HealthError, ShopError, DbError) as exc:
         module.fail_json(msg=str(exc))
+    result["duration_s"] = round(time.monotonic() - started, 3)
     if failed:
         module.fail_json(msg=result["summary"], **result)
     module.exit_json(**result)

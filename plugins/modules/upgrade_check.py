@@ -183,10 +183,16 @@ unfinished_run:
   returned: success
   type: dict
   sample: {"target_version": "8.1.7", "from_version": "8.1.5", "backup_name": "V8.1.5_20241120-101010", "started": "2024-11-20T10:10:10Z"}
+duration_s:
+  description: Seconds the module took.
+  returned: success
+  type: float
+  sample: 2.5
 """
 
 import getpass
 import os
+import time
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -434,6 +440,7 @@ def run(module: AnsibleModule) -> dict[str, Any]:
 
 
 def main() -> None:
+    started = time.monotonic()
     module = create_module()
     try:
         result = run(module)
@@ -441,6 +448,7 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     if result.get("failed"):
         module.fail_json(**result)
+    result.setdefault("duration_s", round(time.monotonic() - started, 3))
     module.exit_json(**result)
 
 

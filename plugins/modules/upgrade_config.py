@@ -164,10 +164,16 @@ run_path:
   returned: when O(run) is given
   type: str
   sample: /var/lib/shopfleet/var-www-shop-1a2b3c4d/upgrade-run.json
+duration_s:
+  description: Seconds the module took.
+  returned: success
+  type: float
+  sample: 2.5
 """
 
 import json
 import os
+import time
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -351,6 +357,7 @@ def _content(path: str) -> bytes | None:
 
 
 def main() -> None:
+    started = time.monotonic()
     module = create_module()
     try:
         result = run(module)
@@ -358,6 +365,7 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     if not module._diff:
         result.pop("diff")
+    result.setdefault("duration_s", round(time.monotonic() - started, 3))
     module.exit_json(**result)
 
 

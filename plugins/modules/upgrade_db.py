@@ -80,7 +80,9 @@ options:
     type: str
     default: php
   clear_cache:
-    description: Empty the shop's caches after the migrations (C(var/cache), C(app/cache), C(cache/smarty), class indexes).
+    description:
+      - Empty the shop's caches (C(var/cache), C(app/cache), C(cache/smarty)) before the first callback and again after
+        the migrations. The old version's class indexes are removed before the callbacks whatever this says.
     type: bool
     default: true
   regenerate_htaccess:
@@ -206,6 +208,13 @@ warnings_sql:
   type: list
   elements: dict
   sample: [{"file": "8.1.7", "index": 4, "code": 1060, "error": "Duplicate column name 'x'"}]
+pre_steps:
+  description:
+    - What was removed before the first callback booted the shop - the class indexes and caches the old version built,
+      which the new code would otherwise load.
+  returned: when migrations ran
+  type: dict
+  sample: {"files_removed": ["var/cache/prod/class_index.php"], "cache_entries_removed": 12}
 post_steps:
   description: What ran after the migrations (recurrent queries, files removed, cache entries removed, C(.htaccess), Doctrine schema).
   returned: success
@@ -238,7 +247,14 @@ php:
   returned: when a callback ran
   type: dict
   sample: {"php": "8.2.26", "ps_version": "8.1.7", "kernel": "booted AppKernel"}
+duration_s:
+  description: Seconds the module took.
+  returned: success
+  type: float
+  sample: 2.5
 """
+
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -258,6 +274,7 @@ def create_module() -> AnsibleModule:
 
 
 def main() -> None:
+    started = time.monotonic()
     module = create_module()
     try:
         result = run(module)
@@ -265,6 +282,7 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     if not module._diff:
         result.pop("diff")
+    result.setdefault("duration_s", round(time.monotonic() - started, 3))
     module.exit_json(**result)
 
 

@@ -178,9 +178,15 @@ snapshot:
   returned: success
   type: str
   sample: /var/lib/shopfleet/var-www-shop-1a2b3c4d/disabled-modules.json
+duration_s:
+  description: Seconds the module took.
+  returned: success
+  type: float
+  sample: 2.5
 """
 
 import os
+import time
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -437,6 +443,7 @@ class ModuleRun:
 
 
 def main() -> None:
+    started = time.monotonic()
     module = create_module()
     require_pymysql(module)
     try:
@@ -447,6 +454,7 @@ def main() -> None:
         module.warn(warning)
     if not module._diff:
         result.pop("diff")
+    result["duration_s"] = round(time.monotonic() - started, 3)
     if result["failed_modules"]:
         errors = "; ".join(f"{row['name']}: {row['error']}" for row in result["modules"] if row["status"] == "failed")
         message = f"upgrade of {len(result['failed_modules'])} module(s) failed ({errors})"
