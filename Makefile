@@ -27,6 +27,10 @@ export PATH := $(VENV)/bin:$(PATH)
 STAGE := hacking/stage.sh
 PYTEST := $(VENV)/bin/pytest
 PYTEST_ARGS ?=
+# Integration tests spend most of their time in ansible-playbook and PHP processes: two workers (pytest-xdist), each
+# test file on one worker (a file's fixtures, such as the SSH fleet, stay in one process). PYTEST_WORKERS=0 for one.
+PYTEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
 .PHONY: test deps pytest unit integration e2e sanity lint ansible-lint changelog-lint docs-lint build demo clean
 
@@ -36,13 +40,13 @@ deps:
 	@$(STAGE) deps hacking/bootstrap.sh
 
 pytest: deps
-	@$(STAGE) pytest $(PYTEST) $(PYTEST_ARGS) tests/unit tests/integration
+	@$(STAGE) pytest $(PYTEST) $(XDIST) $(PYTEST_ARGS) tests/unit tests/integration
 
 unit: deps
 	@$(STAGE) unit $(PYTEST) $(PYTEST_ARGS) tests/unit
 
 integration: deps
-	@$(STAGE) integration $(PYTEST) $(PYTEST_ARGS) tests/integration
+	@$(STAGE) integration $(PYTEST) $(XDIST) $(PYTEST_ARGS) tests/integration
 
 e2e: deps
 	@$(STAGE) e2e $(PYTEST) $(PYTEST_ARGS) tests/e2e

@@ -344,6 +344,33 @@ def test_the_upgrade_playbook_downloads_once_on_the_controller_and_upgrades_thre
     assert files_not_private(host_dir / "ws", fleet.user) == []
 
 
+@PIPELINING_OFF
+def test_the_check_playbook_and_the_faq_modules_over_ssh_change_nothing(controller: Controller, fleet_shop: Callable[..., Any], host_dir: Path,
+                                                                          fleet: SshFleet, tmp_path: Path) -> None:
+    shops = {"paris": fleet_shop("8.1.5", "paris"), "nantes": fleet_shop("8.1.5", "nantes", ps_version_db="8.1.3")}
+    current = build_release_tree(host_dir / "release-8.1.5", "8.1.5")
+    metadata = release_list(host_dir)
+    chown_tree(host_dir, fleet.user)
+    before = {name: tables(shop) for name, shop in shops.items()}
+
+    checked = controller.playbook("check", shops, {"upgrade_target_version": "8.1.7", "upgrade_metadata_url": metadata,
+                                                   "upgrade_current_release_dir": str(current), "upgrade_workspace": str(host_dir / "ws"),
+                                                   "check_report_dir": str(tmp_path / "reports")})
+    assert checked.returncode == 0, checked.stdout[-6000:]
+    rows = {row["shop"]: row for row in json.loads((tmp_path / "reports" / "check-latest.json").read_text())["shops"]}
+    # CheckFilesVersion ran on the host against the release tree there (a count, not "not checked").
+    assert rows["paris"]["result"] == "ready" and isinstance(rows["paris"]["modified_core_files"], int)
+    assert rows["nantes"]["result"] == "blocked" and "version_match" in rows["nantes"]["blocking"]
+
+    versions = succeeded(controller.module("db_version", {name: {"shop_root": str(shop.root)} for name, shop in shops.items()}))
+    assert (versions["paris"]["changed"], versions["nantes"]["changed"]) == (False, False)
+    access = succeeded(controller.module("back_office_access", {name: {"shop_root": str(shop.root), "profile": "1", "slugs": ["ROLE_MOD_TAB_%"]}
+                                                                for name, shop in shops.items()}, check=True))
+    assert all(result["changed"] is False for result in access.values())
+    assert {name: tables(shop) for name, shop in shops.items()} == before
+
+
+
 # --- become ----------------------------------------------------------------------------------------------------------
 
 
