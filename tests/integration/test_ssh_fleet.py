@@ -345,8 +345,8 @@ def test_the_upgrade_playbook_downloads_once_on_the_controller_and_upgrades_thre
 
 
 @PIPELINING_OFF
-def test_the_check_playbook_and_the_faq_modules_over_ssh_change_nothing(controller: Controller, fleet_shop: Callable[..., Any], host_dir: Path,
-                                                                          fleet: SshFleet, tmp_path: Path) -> None:
+def test_the_check_playbook_and_the_faq_modules_over_ssh_change_nothing(
+        controller: Controller, fleet_shop: Callable[..., Any], host_dir: Path, fleet: SshFleet, tmp_path: Path) -> None:
     shops = {"paris": fleet_shop("8.1.5", "paris"), "nantes": fleet_shop("8.1.5", "nantes", ps_version_db="8.1.3")}
     current = build_release_tree(host_dir / "release-8.1.5", "8.1.5")
     metadata = release_list(host_dir)
@@ -368,7 +368,6 @@ def test_the_check_playbook_and_the_faq_modules_over_ssh_change_nothing(controll
                                                                 for name, shop in shops.items()}, check=True))
     assert all(result["changed"] is False for result in access.values())
     assert {name: tables(shop) for name, shop in shops.items()} == before
-
 
 
 # --- become ----------------------------------------------------------------------------------------------------------
