@@ -43,22 +43,12 @@ def build_fleet(workdir: Path, server: MariaDB) -> Path:
     for number, (name, (version, options, _purpose)) in enumerate(DEMO_FLEET.items(), start=1):
         shop = build_shop(workdir / "shops" / name, server, version, name=f"demo{number}", seed=number, **options)
         if name == FAILING_SHOP:
-            make_the_migration_fail(shop)
+            # The demo release's migrations read this switch and fail at the target, as a real SQL error would.
+            shop.fail_migration_at(TARGET)
         lines.append(f"{name} prestashop_root={shop.root} ansible_connection=local ansible_python_interpreter={sys.executable}")
     inventory = workdir / "inventory.ini"
     inventory.write_text("\n".join(lines) + "\n")
     return inventory
-
-
-def make_the_migration_fail(shop: Any) -> None:
-    """The demo release's migrations read this row and fail at 8.1.7, as a real SQL error would."""
-    connection = shop.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {shop.prefix}configuration (name, value, date_add, date_upd) VALUES ('SHOPFLEET_FAIL_AT', %s, NOW(), NOW())",
-                           (TARGET,))
-    finally:
-        connection.close()
 
 
 def run(title: str, playbook: str, inventory: Path, extra_vars: Path, workdir: Path) -> int:

@@ -44,6 +44,14 @@ class Shop:
         with self.connect() as connection:
             return configuration_value(connection, self.prefix, name, id_shop)
 
+    def fail_migration_at(self, migration: str | None) -> None:
+        """The harness migrations' failure switch (SHOPFLEET_FAIL_AT): the callback of `migration` fails; None clears it."""
+        with self.connect() as connection, connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {self.prefix}configuration WHERE name = 'SHOPFLEET_FAIL_AT'")
+            if migration:
+                cursor.execute(f"INSERT INTO {self.prefix}configuration (name, value, date_add, date_upd) "
+                               "VALUES ('SHOPFLEET_FAIL_AT', %s, NOW(), NOW())", (migration,))
+
     def file_checksums(self) -> dict[str, str]:
         """Relative path -> sha256 of every file under root (symlinks: of their target path), for "nothing changed" asserts."""
         checksums: dict[str, str] = {}

@@ -64,20 +64,10 @@ def fingerprint(shop: Any) -> tuple[dict[str, str], dict[str, Any]]:
         connection.close()
 
 
-def set_fail_switch(shop: Any, migration: str) -> None:
-    connection = shop.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {shop.prefix}configuration (name, value, date_add, date_upd) VALUES ('SHOPFLEET_FAIL_AT', %s, NOW(), NOW())",
-                           (migration,))
-    finally:
-        connection.close()
-
-
 def test_ten_shops_are_checked_then_upgraded_and_the_one_that_fails_is_rolled_back(
         shop_factory: Callable[..., Any], release_material: dict[str, Path], tmp_path: Path) -> None:
     shops = {f"shop{number:02d}": shop_factory(FROM, folder=f"shop{number:02d}", seed=number) for number in range(1, FLEET_SIZE + 1)}
-    set_fail_switch(shops[FAILING], TO)
+    shops[FAILING].fail_migration_at(TO)
     hosts = {name: local_host(shop) for name, shop in shops.items()}
     before = {name: fingerprint(shop) for name, shop in shops.items()}
 

@@ -63,18 +63,6 @@ def summary(tmp_path: Path) -> dict[str, dict[str, Any]]:
     return {row["shop"]: row for row in document["shops"]}
 
 
-def set_fail_switch(shop: Any, migration: str | None) -> None:
-    connection = shop.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {shop.prefix}configuration WHERE name = 'SHOPFLEET_FAIL_AT'")
-            if migration:
-                cursor.execute(f"INSERT INTO {shop.prefix}configuration (name, value, date_add, date_upd) "
-                               f"VALUES ('SHOPFLEET_FAIL_AT', %s, NOW(), NOW())", (migration,))
-    finally:
-        connection.close()
-
-
 def without_cache(files: dict[str, str]) -> dict[str, str]:
     return {path: digest for path, digest in files.items() if not path.startswith("var/cache/")}
 
@@ -113,7 +101,7 @@ def test_check_mode_plans_and_changes_nothing_then_the_upgrade_runs_once(
 
 def test_a_failed_step_is_rolled_back_and_the_host_fails(shop_factory: Callable[..., Any], release_material: dict[str, Path], tmp_path: Path) -> None:
     shop = shop_factory(FROM)
-    set_fail_switch(shop, TO)
+    shop.fail_migration_at(TO)
     before = state(shop)
 
     failed = upgrade(tmp_path, {"lyon": shop}, release_material)
@@ -133,7 +121,7 @@ def test_a_failed_step_is_rolled_back_and_the_host_fails(shop_factory: Callable[
     report = json.loads(next(path for path in fetched if path.suffix == ".json").read_text())
     assert report["status"] == "failed" and report["steps"]["upgrade_db"]["status"] == "failed"
 
-    set_fail_switch(shop, None)
+    shop.fail_migration_at(None)
     fixed = upgrade(tmp_path, {"lyon": shop}, release_material)
     assert fixed.returncode == 0, fixed.stdout[-4000:]
     assert summary(tmp_path)["lyon"]["result"] in ("success", "success_with_warnings")
@@ -193,7 +181,7 @@ def test_the_channel_route_downloads_once_on_the_controller_and_copies_once_per_
 def test_a_run_stopped_on_error_resumes_with_its_own_backup_once_the_cause_is_fixed(
         shop_factory: Callable[..., Any], release_material: dict[str, Path], tmp_path: Path) -> None:
     shop = shop_factory(FROM)
-    set_fail_switch(shop, TO)
+    shop.fail_migration_at(TO)
 
     stopped = upgrade(tmp_path, {"rennes": shop}, release_material, upgrade_on_error="stop")
     assert stopped.returncode != 0
@@ -203,7 +191,7 @@ def test_a_run_stopped_on_error_resumes_with_its_own_backup_once_the_cause_is_fi
     assert len(records) == 1 and json.loads(records[0].read_text())["backup_name"] == row["backup"]
     backups_before = sorted(path.name for path in records[0].parent.joinpath("backups").iterdir())
 
-    set_fail_switch(shop, None)
+    shop.fail_migration_at(None)
     resumed = upgrade(tmp_path, {"rennes": shop}, release_material)
     assert resumed.returncode == 0, resumed.stdout[-4000:]
     row_after = summary(tmp_path)["rennes"]
