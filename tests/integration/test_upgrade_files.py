@@ -148,10 +148,11 @@ def test_a_killed_run_resumes_to_the_same_end_state(tmp_path: Path, monkeypatch:
 def test_a_release_for_another_admin_folder_or_version_is_refused(tmp_path: Path) -> None:
     shop = write_shop_tree(tmp_path / "shop", CURRENT, admin_dir=ADMIN).root
     release = build_release(tmp_path / "target", TARGET)
-    wrong_version = run_module("upgrade_files", {"shop_root": str(shop), "release_dir": str(release.tree), "target_version": "8.1.6"})
+    workspace = str(tmp_path / "ws")
+    wrong_version = run_module("upgrade_files", {"shop_root": str(shop), "release_dir": str(release.tree), "target_version": "8.1.6", "workspace": workspace})
     assert wrong_version["failed"] is True and wrong_version["msg"] == f"{release.tree} holds PrestaShop {TARGET}, not 8.1.6"
     (release.tree / "admin").rename(release.tree / "admin-of-another-shop")
-    elsewhere = run_module("upgrade_files", {"shop_root": str(shop), "release_dir": str(release.tree)})
+    elsewhere = run_module("upgrade_files", {"shop_root": str(shop), "release_dir": str(release.tree), "workspace": workspace})
     assert elsewhere["failed"] is True and elsewhere["msg"] == f"the release in {release.tree} has no back-office folder (admin/ or {ADMIN}/)"
     missing = run_module("upgrade_files", {"shop_root": str(shop), "workspace": str(tmp_path / "ws"), "target_version": TARGET})
     assert missing["failed"] is True and "unpack the release first" in missing["msg"]
