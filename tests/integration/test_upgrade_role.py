@@ -155,8 +155,9 @@ def test_a_page_the_upgrade_broke_fails_the_shop_and_it_is_rolled_back(
         assert (health["status"], health["details"]["broken"], health["details"]["regressions"]) == ("unchanged", 0, 0), health
 
 
-def test_the_channel_route_downloads_once_on_the_controller_and_copies_once_per_machine(
-        shop_factory: Callable[..., Any], release_material: dict[str, Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize("download_on", ["controller", "host"])
+def test_the_channel_route_downloads_the_release_where_asked(download_on: str, shop_factory: Callable[..., Any],
+                                                             release_material: dict[str, Path], tmp_path: Path) -> None:
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     shutil.copy(release_material["zip"], mirror / f"prestashop_{TO}.zip")
@@ -166,16 +167,20 @@ def test_the_channel_route_downloads_once_on_the_controller_and_copies_once_per_
         (mirror / "releases.json").write_text(json.dumps([{
             "version": TO, "stability": "stable", "php_min_version": "7.2.5", "php_max_version": "8.3",
             "zip_download_url": server.url(f"prestashop_{TO}.zip"), "zip_md5": hashlib.md5(zip_bytes).hexdigest()}]))
-        done = upgrade(tmp_path, shops, release_material, upgrade_archive="", upgrade_channel="minor",
+        done = upgrade(tmp_path, shops, release_material, upgrade_archive="", upgrade_channel="minor", upgrade_download_on=download_on,
                        upgrade_metadata_url=server.url("releases.json"), upgrade_controller_cache=str(tmp_path / "controller-cache"),
                        upgrade_batch=["100%"])
         downloads = server.gets(f"prestashop_{TO}.zip")
     assert done.returncode == 0, done.stdout[-4000:]
-    assert len(downloads) == 1
     assert sorted(summary(tmp_path)) == ["lyon", "paris"] and all(row["result"].startswith("success") for row in summary(tmp_path).values())
-    # Both shops are on one machine: one copy of the release, in the workspace root, shared by their unzip steps.
     copies = sorted((tmp_path / "ws").rglob(f"releases/{TO}/prestashop_{TO}.zip"))
-    assert copies == [tmp_path / "ws" / "releases" / TO / f"prestashop_{TO}.zip"] and copies[0].read_bytes() == zip_bytes
+    assert all(copy.read_bytes() == zip_bytes for copy in copies)
+    if download_on == "controller":
+        # Once on the controller; both shops are on one machine: one copy, in the workspace root, shared by their unzip steps.
+        assert len(downloads) == 1 and copies == [tmp_path / "ws" / "releases" / TO / f"prestashop_{TO}.zip"]
+    else:
+        # Each host downloads into its shop's own workspace.
+        assert len(downloads) == 2 and len(copies) == 2 and all(copy.parents[2] != tmp_path / "ws" for copy in copies)
 
 
 def test_a_run_stopped_on_error_resumes_with_its_own_backup_once_the_cause_is_fixed(
